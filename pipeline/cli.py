@@ -1,0 +1,379 @@
+"""The `regwatch` command.
+
+Settings are built once here (environment ``REGWATCH_*``, then options) and
+handed down. Every error a user can cause is printed as one readable line;
+``--verbose`` adds debug logging and tracebacks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+from contextlib import ExitStack
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from pipeline import __version__
+from pipeline.errors import ConfigError, RegwatchError
+from pipeline.settings import Settings
+
+app = typer.Typer(
+    help="regwatch: watch tech and policy news for regulatory change.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+sources_app = typer.Typer(help="Check the sources file.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+app.add_typer(db_app, name="db")
+
+console = Console()
+err_console = Console(stderr=True)
+logger = logging.getLogger("pipeline")
+
+
+class _State:
+    verbose = False
+    settings: Settings | None = None
+
+
+def _settings() -> Settings:
+    if _State.settings is None:
+        _State.settings = Settings()
+    return _State.settings
+
+
+def _setup_logging(verbose: bool) -> None:
+    handler = RichHandler(console=err_console, show_path=verbose, rich_tracebacks=verbose, markup=False,
+                          log_time_format="%H:%M:%S")
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], format="%(message)s",
+                        force=True)
+    for noisy in ("httpx", "httpcore", "apscheduler", "trafilatura", "htmldate", "courlan", "charset_normalizer",
+                  "alembic"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose and noisy != "httpcore" else logging.WARNING)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err_console.print(Text(f"error: {message}", style="bold red"))
+    return typer.Exit(code)
+
+
+def _run_guarded(func):
+    """Turn any error into one line (details with --verbose)."""
+    try:
+        return func()
+    except typer.Exit:
+        raise
+    except ConfigError as exc:
+        for problem in exc.problems or [exc.message]:
+            err_console.print(Text(problem, style="red"))
+        raise typer.Exit(2) from None
+    except RegwatchError as exc:
+        if _State.verbose:
+            logger.exception("details")
+        raise _fail(str(exc)) from None
+    except KeyboardInterrupt:
+        raise _fail("interrupted", 130) from None
+    except Exception as exc:
+        if _State.verbose:
+            logger.exception("details")
+        raise _fail(f"{type(exc).__name__}: {exc} (run with --verbose for details)") from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"regwatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging and full tracebacks.")] = False,
+    database_url: Annotated[str | None, typer.Option(
+        help="Store URL (default sqlite:///data/regwatch.db; env REGWATCH_DATABASE_URL).")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Runtime directory (env REGWATCH_DATABASE_URL).")] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version.")] = False,
+) -> None:
+    _State.verbose = verbose
+    _setup_logging(verbose)
+    overrides = {k: v for k, v in {"database_url": database_url, "data_dir": data_dir}.items() if v is not None}
+    _State.settings = Settings(**overrides)
+
+
+def _open_store():
+    from pipeline.store import Store
+
+    return Store.open(_settings().resolved_database_url)
+
+
+def _load_sources(path: Path | None, only: list[str] | None = None):
+    from pipeline.sources import load_sources
+
+    sources_file = load_sources(path or _settings().sources_file)
+    if only:
+        return [sources_file.get(source_id) for source_id in only]
+    return sources_file.sources
+
+
+@sources_app.command("check")
+def sources_check(
+    file: Annotated[Path | None, typer.Argument(help="Sources file (default sources.yaml).")] = None,
+) -> None:
+    """Validate a sources file without running anything."""
+
+    def go() -> None:
+        sources = _load_sources(file)
+        path = file or _settings().sources_file
+        console.print(f"{path}: {len(sources)} sources, all valid")
+
+    _run_guarded(go)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the store or apply pending schema migrations (Alembic)."""
+
+    def go() -> None:
+        from pipeline.store import upgrade_db
+
+        url = _settings().resolved_database_url
+        upgrade_db(url)
+        console.print(f"database at head: {_redact(url)}")
+
+    _run_guarded(go)
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _build_crawler(store, stop: threading.Event, stack: ExitStack):
+    from pipeline.analyze import Analyzer
+    from pipeline.crawl import Crawler
+    from pipeline.fetch import Fetcher
+
+    settings = _settings()
+    fetcher = stack.enter_context(Fetcher(settings))
+    return Crawler(settings, store, fetcher, Analyzer(settings), stop=stop)
+
+
+@app.command()
+def crawl(
+    once: Annotated[bool, typer.Option("--once", help="One pass over the sources, then exit.")] = False,
+    sources: Annotated[Path | None, typer.Option("--sources", help="Sources file (default sources.yaml).")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", help="Only this source id (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the pass summary as JSON.")] = False,
+) -> None:
+    """Crawl the sources: one pass with --once, else keep polling like `run`."""
+    if not once:
+        _run_guarded(lambda: _run(sources, source))
+        return
+
+    def go() -> int:
+        selected = _load_sources(sources, source)
+        stop = threading.Event()
+        with ExitStack() as stack:
+            store = _open_store()
+            stack.callback(store.close)
+            store.sync_sources(selected)
+            crawler = _build_crawler(store, stop, stack)
+            progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), console=err_console, transient=True, disable=as_json)
+            with progress:
+                task = progress.add_task("crawling", total=len(selected))
+                reports = []
+                for item in selected:
+                    progress.update(task, description=f"crawling {item.id}")
+                    try:
+                        reports.append(crawler.crawl_source(item))
+                    except KeyboardInterrupt:
+                        stop.set()
+                        break
+                    progress.advance(task)
+        if as_json:
+            console.print_json(json.dumps([asdict(r) for r in reports]))
+        else:
+            _print_reports(reports)
+        return 0 if all(r.ok for r in reports) else 1
+
+    code = _run_guarded(go)
+    raise typer.Exit(code)
+
+
+def _print_reports(reports) -> None:
+    table = Table(title="crawl summary", show_lines=False)
+    for column, justify in (("source", "left"), ("seen", "right"), ("new", "right"), ("failed", "right"),
+                            ("seconds", "right"), ("reason", "left")):
+        table.add_column(column, justify=justify)
+    for r in reports:
+        reason = r.reason or ("not modified" if r.not_modified else "")
+        if not r.reason and r.warnings:
+            reason = f"{len(r.warnings)} item(s) kept the feed text: {r.warnings[0]}"
+        table.add_row(r.source_id, str(r.seen), str(r.new), str(r.failed), f"{r.elapsed:.1f}",
+                      Text(reason, style="red" if r.reason else "dim"))
+    console.print(table)
+    total_new = sum(r.new for r in reports)
+    failed = sum(1 for r in reports if not r.ok)
+    console.print(f"{len(reports)} sources, {sum(r.seen for r in reports)} items seen, {total_new} new, "
+                  f"{failed} source(s) failed")
+
+
+def _run(sources: Path | None, only: list[str] | None = None) -> None:
+    from pipeline.scheduler import Runner
+
+    selected = _load_sources(sources, only)
+    stop = threading.Event()
+    with ExitStack() as stack:
+        store = _open_store()
+        stack.callback(store.close)
+        store.sync_sources(selected)
+        crawler = _build_crawler(store, stop, stack)
+        logger.info("store: %s", _redact(_settings().resolved_database_url))
+        Runner(crawler, store, selected, stop).run_forever()
+
+
+@app.command()
+def run(
+    sources: Annotated[Path | None, typer.Option("--sources", help="Sources file (default sources.yaml).")] = None,
+) -> None:
+    """Watch every source on its interval until SIGINT/SIGTERM (the main job)."""
+    _run_guarded(lambda: _run(sources))
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help='Words, "exact phrases", OR, -excluded.')],
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="Most hits shown.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print hits as JSON.")] = False,
+) -> None:
+    """Search stored articles; ranked hits with a highlighted snippet."""
+
+    def go() -> None:
+        from pipeline.search import HIGHLIGHT_END, HIGHLIGHT_START
+        from pipeline.search import search as run_search
+
+        store = _open_store()
+        try:
+            hits = run_search(store, query, limit=limit)
+        finally:
+            store.close()
+        if as_json:
+            payload = {"query": query, "hits": [_hit_json(hit) for hit in hits]}
+            sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+            return
+        if not hits:
+            console.print("no matches")
+            return
+        for rank, hit in enumerate(hits, 1):
+            head = Text(f"{rank}. ", style="bold")
+            head.append(hit.title or "(untitled)", style="bold")
+            console.print(head)
+            meta = [hit.source_id, hit.published.date().isoformat() if hit.published else "undated"]
+            for label, values in (("companies", hit.companies), ("jurisdictions", hit.jurisdictions),
+                                  ("events", hit.event_types)):
+                if values:
+                    meta.append(f"{label}: {', '.join(values)}")
+            console.print(Text("   " + " | ".join(meta), style="dim"))
+            console.print(Text("   " + hit.url, style="blue"))
+            console.print(Text("   ").append(_highlight(hit.snippet, HIGHLIGHT_START, HIGHLIGHT_END)))
+
+    _run_guarded(go)
+
+
+def _highlight(snippet: str, start: str, end: str) -> Text:
+    text = Text()
+    rest = snippet
+    while start in rest:
+        before, _, after = rest.partition(start)
+        marked, _, rest = after.partition(end)
+        text.append(before)
+        text.append(marked, style="bold yellow")
+    text.append(rest)
+    return text
+
+
+def _hit_json(hit) -> dict:
+    data = asdict(hit)
+    data["published"] = hit.published.isoformat() if hit.published else None
+    return data
+
+
+@app.command()
+def analyze(
+    input: Annotated[str, typer.Option("--input", "-i", help="JSON Lines file, or - for stdin.")] = "-",
+    output: Annotated[str, typer.Option("--output", "-o", help="Output file, or - for stdout.")] = "-",
+) -> None:
+    """Analyse articles (JSON Lines in, JSON Lines out, as ../shared/spec/analysis.md says)."""
+
+    def go() -> int:
+        from pipeline.analyze import Analyzer, run_jsonl
+
+        analyzer = Analyzer(_settings())
+        with ExitStack() as stack:
+            if input == "-":
+                lines = sys.stdin
+            else:
+                try:
+                    lines = stack.enter_context(open(input, encoding="utf-8"))
+                except OSError as exc:
+                    raise _fail(f"{input}: cannot read: {exc.strerror}", 2) from None
+            out = sys.stdout if output == "-" else stack.enter_context(open(output, "w", encoding="utf-8"))
+            analysed, failed = run_jsonl(lines, out, analyzer, default_published=datetime.now(UTC).date())
+        logger.info("%d analysed, %d failed", analysed, failed)
+        return 0 if failed == 0 else 1
+
+    raise typer.Exit(_run_guarded(go))
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Health of every source: last success, failures, last error, next poll."""
+
+    def go() -> None:
+        store = _open_store()
+        try:
+            states = store.source_states()
+        finally:
+            store.close()
+        rows = [_state_json(s) for s in states]
+        if as_json:
+            sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+            return
+        table = Table(title="sources")
+        for column in ("id", "last success", "failures", "last error", "next poll", "articles"):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(row["id"], row["last_success"] or "never", str(row["consecutive_failures"]),
+                          Text(row["last_error"] or "", style="red"), row["next_poll"] or "", str(row["articles"]))
+        console.print(table)
+
+    _run_guarded(go)
+
+
+def _state_json(state) -> dict:
+    data = asdict(state)
+    for key, value in data.items():
+        if isinstance(value, datetime):
+            data[key] = value.isoformat()
+    return data
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,89 @@
+"""`regwatch run`: poll every source on its own interval with APScheduler.
+
+Each source is one interval job. After a failure the job's next run moves to a
+growing, capped back-off (see ``crawl.next_poll_after``); the next poll time is
+kept in the store, so a restart resumes the schedule instead of hammering every
+source at once. SIGINT/SIGTERM set a stop event: the crawler finishes or
+abandons the item in hand (nothing is stored half-way) and the process exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import UTC, datetime
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from pipeline.crawl import Crawler
+from pipeline.sources import Source
+from pipeline.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+class Runner:
+    def __init__(self, crawler: Crawler, store: Store, sources: list[Source], stop: threading.Event) -> None:
+        self.crawler = crawler
+        self.store = store
+        self.sources = sources
+        self.stop = stop
+        # One worker: spaCy analysis is CPU-bound and the SQLite store has one writer.
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+
+    def schedule(self) -> None:
+        now = datetime.now(UTC)
+        for source in self.sources:
+            state = self.store.source_state(source.id)
+            first = state.next_poll if state.next_poll and state.next_poll > now else now
+            self.scheduler.add_job(
+                self._poll, IntervalTrigger(seconds=int(source.interval.total_seconds()), timezone=UTC),
+                args=[source], id=source.id, name=source.name, next_run_time=first, replace_existing=True,
+            )
+
+    def _poll(self, source: Source) -> None:
+        if self.stop.is_set():
+            return
+        report = self.crawler.crawl_source(source)
+        state = self.store.source_state(source.id)
+        if report.ok:
+            logger.info("[%s] %d items, %d new, %d failed in %.1fs", source.id, report.seen, report.new,
+                        report.failed, report.elapsed)
+        else:
+            logger.warning("[%s] %s; retry at %s (failure %d)", source.id, report.reason,
+                           _clock(state.next_poll), state.consecutive_failures)
+        if state.next_poll and not self.stop.is_set():
+            self.scheduler.modify_job(source.id, next_run_time=state.next_poll)
+
+    def run_forever(self) -> None:
+        """Run until SIGINT/SIGTERM (or ``stop`` is set by someone else)."""
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+        def request_stop(signum: int, _frame: object) -> None:
+            logger.info("%s received: finishing the item in hand, then stopping", signal.Signals(signum).name)
+            self.stop.set()
+
+        for sig in previous:
+            signal.signal(sig, request_stop)
+        self.schedule()
+        self.scheduler.start()
+        logger.info("watching %d sources; Ctrl-C stops", len(self.sources))
+        try:
+            while not self.stop.wait(1.0):
+                pass
+        finally:
+            self.scheduler.shutdown(wait=True)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            logger.info("stopped")
+
+
+def _clock(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "?"

@@ -1,0 +1,48 @@
+"""One typed Settings object, built once by the CLI and passed down.
+
+Values come from, in order of precedence: command-line options, environment
+variables ``REGWATCH_*``, a ``.env`` file in the working directory, defaults.
+Each field carries its default and its help text together.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pipeline import __version__
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REGWATCH_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Directory for the SQLite store, logs and archives.")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the store; default sqlite:///<data_dir>/regwatch.db. "
+        "postgresql+psycopg://... for PostgreSQL.",
+    )
+    sources_file: Path = Field(Path("sources.yaml"), description="The sources file.")
+    user_agent: str = Field(
+        f"regwatch/{__version__} (+https://github.com/regwatch/regwatch; policy news monitor)",
+        description="User-Agent sent with every request.",
+    )
+    connect_timeout: float = Field(10.0, description="Seconds to wait for a connection.")
+    read_timeout: float = Field(30.0, description="Seconds to wait between bytes of a response.")
+    max_response_bytes: int = Field(10 * 1024 * 1024, description="Largest response body read (decompressed).")
+    max_redirects: int = Field(5, description="Redirects followed before giving up.")
+    allow_private: bool = Field(
+        False, description="Fetch loopback/private addresses found inside feeds (sources may also allow it)."
+    )
+    max_items_per_feed: int = Field(200, description="Newest items taken from one feed per pass.")
+    analyze_batch_size: int = Field(16, description="Articles per spaCy batch.")
+    retry_after_failure: str = Field("5m", description="First retry delay for a failing source in `run`.")
+    max_retry_interval: str = Field("6h", description="Ceiling of the retry delay for a failing source.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'regwatch.db').as_posix()}"

@@ -1,0 +1,40 @@
+"""Shared test fixtures: corpus paths and fresh PostgreSQL databases."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus"
+
+# The PostgreSQL server the suite uses (trust auth on this machine and in CI); override with
+# REGWATCH_TEST_PG_ADMIN_URL. The tests never skip when it is missing: they fail.
+PG_ADMIN_URL = os.environ.get("REGWATCH_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@contextlib.contextmanager
+def fresh_pg_database() -> Iterator[str]:
+    """Create a uniquely named database, yield its SQLAlchemy URL, drop it afterwards."""
+    import psycopg
+
+    name = f"regwatch_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_database_factory():
+    """A factory of fresh PostgreSQL databases: ``with pg_database_factory() as url: ...``."""
+    return fresh_pg_database
