@@ -202,7 +202,7 @@ class Crawler:
             try:
                 result = self.fetcher.get(url, source_id=source.id, allow_private=source.allow_private,
                                           accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
-                page = extract_page(result.body, url=result.url, source_id=source.id)
+                page = extract_page(result.body, url=result.url, source_id=source.id, charset=result.charset)
             except (FetchError, ExtractError) as exc:
                 note = str(exc)
                 logger.info("[%s] %s: %s; keeping the feed's text", source.id, url, exc)

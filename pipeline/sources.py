@@ -184,7 +184,8 @@ def parse_sources(text: str, path: Path) -> SourcesFile:
                 problems.append(fail(line, field, message))
             continue
         if source.id in seen:
-            problems.append(fail(_line(keys["id"]), "id", f"duplicate id {source.id!r} (first on line {seen[source.id]})"))
+            first = seen[source.id]
+            problems.append(fail(_line(keys["id"]), "id", f"duplicate id {source.id!r} (first on line {first})"))
             continue
         seen[source.id] = _line(keys["id"])
         sources.append(source)

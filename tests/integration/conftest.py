@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import json
-from email.utils import format_datetime
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -14,6 +14,8 @@ REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpus"
 FEEDS = CORPUS / "feeds"
 PAGES = CORPUS / "articles" / "html"
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
 
 # Pages of our own feed: the dev articles that come with their HTML (never the holdout ones).
 OWN_PAGE_COUNT = 8
@@ -63,6 +65,7 @@ def news_site():
         server.mount("/pages/", PAGES)
         articles = dev_articles_with_html()[:OWN_PAGE_COUNT]
         server.add("/own/feed.xml", Route(body=own_feed(server, articles), content_type="application/rss+xml"))
+        server.add("/bin/logo.png", Route(body=PNG, content_type="image/png"))
         server.add("/own/server-error", Route(status=500, body=b"boom", content_type="text/plain"))
         server.own_articles = articles
         yield server
@@ -76,6 +79,11 @@ def sources_yaml(news_site, tmp_path_factory) -> Path:
                   f"    url: {news_site.url('/feeds/' + path.name)}", "    interval: 30m",
                   # The real feeds link to the public web: tests never go there.
                   "    fetch_full_text: false"]
+    # Two sources that are not feeds at all: a web page and a binary file.
+    html_page = sorted(PAGES.iterdir())[0].name
+    lines += ["  - id: not-a-feed", "    name: a web page, not a feed",
+              f"    url: {news_site.url('/pages/' + html_page)}"]
+    lines += ["  - id: binary-feed", "    name: a binary body", f"    url: {news_site.url('/bin/logo.png')}"]
     lines += ["  - id: own-feed", "    name: own loopback feed", f"    url: {news_site.url('/own/feed.xml')}",
               "    interval: 30m", "    jurisdiction: GB", "    tags: [test]", "    allow_private: true"]
     path = tmp_path_factory.mktemp("config") / "sources.yaml"

@@ -1,0 +1,151 @@
+"""The store's tables, as SQLModel classes.
+
+They have their own metadata (``store_metadata``), so that other SQLModel
+classes in the project (API schemas, say) never leak into the migrations.
+The schema itself is created by the Alembic migrations in ``migrations/``,
+which spell the tables out and do not import this module; a test checks that
+the two agree. The full-text index (SQLite ``article_fts``, PostgreSQL
+``article.search_vector``) exists only in the migrations: it is read through
+SQL in ``pipeline.search``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+from pipeline.store.types import UTCDateTime, utc_now
+
+ENTITY_KINDS = ("company", "authority", "jurisdiction", "date")
+TEXT_ORIGINS = ("page", "feed_content", "feed_summary", "feed_title")
+
+
+class StoreModel(SQLModel, registry=registry()):
+    """Base of the store's tables; carries their own MetaData."""
+
+
+store_metadata = StoreModel.metadata
+
+
+def _text(nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(Text, nullable=nullable))
+
+
+def _string(nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(String, nullable=nullable))
+
+
+def _when(nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime, nullable=nullable))
+
+
+class Source(StoreModel, table=True):
+    """A feed from sources.yaml, with its polling state (miniflux keeps the last error on the feed)."""
+
+    __tablename__ = "source"
+
+    id: str = Field(sa_column=Column(String, primary_key=True))
+    name: str = Field(sa_column=Column(String, nullable=False))
+    url: str = Field(sa_column=Column(String, nullable=False))
+    kind: str = Field(sa_column=Column(String, nullable=False))
+    jurisdiction: str | None = _string()
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
+    created_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime, nullable=False))
+    last_attempt: datetime | None = _when()
+    last_success: datetime | None = _when()
+    consecutive_failures: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    last_error: str | None = _text()
+    next_poll: datetime | None = _when()
+    etag: str | None = _string()
+    last_modified: str | None = _string()
+    content_hash: str | None = _string()
+
+
+class Article(StoreModel, table=True):
+    __tablename__ = "article"
+    __table_args__ = (
+        UniqueConstraint("canonical_url", name="uq_article_canonical_url"),
+        Index("ix_article_source_id_guid", "source_id", "guid"),
+        Index("ix_article_published", "published"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    source_id: str = Field(
+        sa_column=Column(String, ForeignKey("source.id", name="fk_article_source_id_source"), nullable=False)
+    )
+    url: str = Field(sa_column=Column(String, nullable=False))
+    canonical_url: str = Field(sa_column=Column(String, nullable=False))
+    guid: str | None = _string()
+    title: str | None = _text()
+    author: str | None = _string()
+    published: datetime | None = _when()
+    fetched_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime, nullable=False))
+    language: str | None = _string()
+    sitename: str | None = _string()
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    text_origin: str = Field(sa_column=Column(String, nullable=False))
+    extract_note: str | None = _text()
+    content_hash: str | None = _string()
+    relevant: bool | None = Field(default=None, sa_column=Column(Boolean, nullable=True))
+    relevance: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    summary: str | None = _text()
+    analysis: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+def _article_id(table: str) -> Any:
+    return Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("article.id", name=f"fk_{table}_article_id_article", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+
+
+class Entity(StoreModel, table=True):
+    """A company, authority, jurisdiction or date named by an article's analysis."""
+
+    __tablename__ = "entity"
+    __table_args__ = (Index("ix_entity_kind_name", "kind", "name"),)
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    article_id: int = _article_id("entity")
+    kind: str = Field(sa_column=Column(String, nullable=False))
+    name: str = Field(sa_column=Column(String, nullable=False))
+    code: str | None = _string()  # jurisdiction code; ISO date, maybe partial, for a date
+    mentions: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+
+
+class Event(StoreModel, table=True):
+    """A policy change found in an article (the taxonomy of the analysis spec)."""
+
+    __tablename__ = "event"
+    __table_args__ = (Index("ix_event_type", "type"),)
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    article_id: int = _article_id("event")
+    type: str = Field(sa_column=Column(String, nullable=False))
+    actor: str | None = _string()
+    actor_kind: str | None = _string()
+    jurisdictions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    effective_date: str | None = _string()  # ISO, may be partial: "2021-08", "2021"
+    status: str | None = _string()
+    confidence: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    evidence: str | None = _text()
