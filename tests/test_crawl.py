@@ -164,3 +164,16 @@ def test_items_without_links_get_a_stable_identity():
     item = FeedItem(guid=None, url=None, title="T", summary="S")
     first = item_identity(item, source, FEED_URL)
     assert first.startswith("urn:regwatch:a:") and first == item_identity(item, source, FEED_URL)
+
+
+def test_file_url_sources_replay_saved_feeds(tmp_path):
+    feed = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "feeds" / "rssparser_nhs-feed.rss"
+    settings = Settings(data_dir=tmp_path)
+    (source,) = parse_sources(
+        f"sources:\n  - {{id: saved, name: Saved, url: '{feed.as_uri()}', fetch_full_text: false}}\n", Path("s")
+    ).sources
+    with Store.open(settings.resolved_database_url) as store, Fetcher(settings) as fetcher:
+        store.sync_sources([source])
+        report = Crawler(settings, store, fetcher, StubAnalyzer()).crawl_source(source)
+        assert (report.reason, report.seen, report.new) == (None, 2, 2)
+        assert store.get_article(1)["extract_note"] == "fetch_full_text is off"

@@ -1,0 +1,320 @@
+"""Cue patterns for the event taxonomy of the analysis spec.
+
+Each cue is a regular expression over the lower-cased sentence, a strength (1.0 strong, 0.6 medium,
+0.3 weak) and the conditions under which it counts: ``money`` (a sum in the sentence), ``place`` (a
+jurisdiction in the sentence), ``place_after`` (one after the cue), ``merger`` (a merger word).
+Add a type by adding its cues here and its actor kind to ``EVENT_TYPES``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+EVENT_TYPES: dict[str, str] = {
+    "market_exit": "company",
+    "market_entry": "company",
+    "sales_restriction": "company",
+    "service_restriction": "company",
+    "compliance_change": "company",
+    "law_or_regulation": "authority",
+    "ban": "authority",
+    "fine_or_penalty": "authority",
+    "investigation": "authority",
+    "sanction_or_export_control": "authority",
+    "merger_decision": "authority",
+    "license_or_approval": "authority",
+    "trade_or_tax": "authority",
+}
+
+STRONG, MEDIUM, WEAK = 1.0, 0.6, 0.3
+
+
+@dataclass(frozen=True)
+class Cue:
+    type: str
+    pattern: re.Pattern
+    strength: float
+    requires: frozenset[str] = frozenset()
+
+
+def _cue(type_: str, pattern: str, strength: float, *requires: str) -> Cue:
+    return Cue(type_, re.compile(pattern, re.IGNORECASE), strength, frozenset(requires))
+
+
+_LICENCE_NOUN = r"(licen[cs]es?|permits?|registrations?|authori[sz]ations?|certificat(e|es|ion)|approvals?)"
+_LICENCE_VERB = (
+    r"(grant(s|ed|ing)?|revok(e|es|ed|ing)|suspend(s|ed|ing)?|refus(e|es|ed|ing)|award(s|ed)?|"
+    r"issu(e|es|ed)|renew(s|ed)?|cancel(s|led|ed)?|withdr(aw|ew|awn))"
+)
+_LAW_NOUN = (
+    r"(laws?|regulations?|rules?|directives?|bills?|legislation|ordinances?|decrees?|statutes?|"
+    r"guidance|code of (practice|conduct))"
+)
+_LAW_VERB = (
+    r"(pass(es|ed)?|adopt(s|ed)?|enact(s|ed)?|approv(e|es|ed)|signs?|signed|propos(e|es|ed|al)|"
+    r"introduc(e|es|ed)|publish(es|ed)?|finali[sz](e|es|ed)|amend(s|ed|ments?)?|implement(s|ed)?|"
+    r"issu(e|es|ed)|unveil(s|ed)?|draft(s|ed)?|repeal(s|ed)?|overhaul(s|ed)?|vot(e|es|ed) (for|on|to)|"
+    r"rescind(s|ed|ing)?|revis(e|es|ed|ing)|delet(e|es|ed|ing)|modif(y|ies|ied|ying|ication)|"
+    r"reform(s|ed|ing)?)"
+)
+_MERGER_NOUN = (
+    r"\b(mergers?|acquisitions?|acquir(e|es|ed|ing)|takeover|buyout|deal|combination|"
+    r"joint venture|transaction)\b"
+)
+_MERGER_VERB = (
+    r"\b(approv\w+|clear(s|ed|ance)?|block(s|ed|ing)?|challeng\w+|prohibit\w*|condition(s|al|ed)?|"
+    r"review(s|ed|ing)?|"
+    r"inquiry|investigat\w+|phase (1|2|one|two)|refer(s|red)?|consent (order|agreement|decree)|remed(y|ies)|"
+    r"unwind|sue[sd]?|lawsuit)\b"
+)
+
+CUES: tuple[Cue, ...] = (
+    # authority actions
+    _cue("ban", r"\bban(s|ned|ning)?\b", STRONG),
+    _cue("ban", r"\bprohibit(s|ed|ing)?\b", STRONG),
+    _cue("ban", r"\bprohibitions?\b", MEDIUM),
+    _cue("ban", r"\boutlaw(s|ed|ing)?\b|\bforb(id|ids|ade|idden)\b", STRONG),
+    _cue("ban", r"\bbarred\b|\bbars\b \w+ from\b", MEDIUM),
+    _cue("ban", r"\bblock(s|ed|ing)? (access|the (app|apps|website|site|service|sale|import|use))", STRONG),
+    _cue("ban", r"\bblock(s|ed|ing)?\b", WEAK),
+    _cue("fine_or_penalty", r"\bfined\b|\bfines\b", STRONG),
+    _cue("fine_or_penalty", r"\bfine\b", MEDIUM, "money"),
+    _cue("fine_or_penalty", r"\bpenalt(y|ies)\b", STRONG),
+    _cue(
+        "fine_or_penalty",
+        r"\b(settle(s|d|ment|ments)?|damages|disgorge\w*|restitution|forfeit\w*)\b",
+        MEDIUM,
+        "money",
+    ),
+    _cue("fine_or_penalty", r"\b(pay|pays|paid|paying)\b", MEDIUM, "money"),
+    _cue("fine_or_penalty", r"\b(refunds?|judgment)\b", WEAK, "money"),
+    _cue("investigation", r"\binvestigat(e|es|ed|ing|ion|ions)\b", STRONG),
+    _cue("investigation", r"\bprob(e|es|ed|ing)\b|\b(inquiry|inquiries|enquiry|enquiries)\b", STRONG),
+    _cue("investigation", r"\bsue[sd]?\b|\bsuing\b|\blawsuits?\b", STRONG),
+    _cue("investigation", r"\bfil(e|es|ed|ing) (a |an )?(\w+ )?(complaint|lawsuit|suit|charges)\b", STRONG),
+    _cue("investigation", r"\btak(e|es|ing) action against\b|\btook action against\b", STRONG),
+    _cue("investigation", r"\b(indict(s|ed|ment)?|prosecut(e|es|ed|ing|ion)|subpoena(s|ed)?)\b", STRONG),
+    _cue("investigation", r"\bcharged\b|\bcharges (that|against)\b|\bcharg(es|ing) (the )?\w+ with\b", MEDIUM),
+    _cue(
+        "investigation",
+        r"\b(audit(s|ed|ing)?|raid(s|ed)?|antitrust (case|action|challenge)|complaint)\b",
+        MEDIUM,
+    ),
+    _cue("investigation", r"\ballege[sd]?\b|\ballegations?\b", WEAK),
+    _cue("merger_decision", r"\bdivest(s|ed|ing|iture|itures|ment)?\b", STRONG),
+    _cue("merger_decision", _MERGER_VERB, STRONG, "merger"),
+    _cue("merger_decision", r"\bmerger (inquiry|review|control|investigation|decision)\b", STRONG),
+    _cue("sanction_or_export_control", r"\bsanction(s|ed|ing)?\b", STRONG),
+    _cue("sanction_or_export_control", r"\bentity list\b|\bblacklist(s|ed|ing)?\b|\bembargo(es|ed)?\b", STRONG),
+    _cue(
+        "sanction_or_export_control",
+        r"\bexport (controls?|bans?|restrictions?|licen[cs]es?|curbs?)\b",
+        STRONG,
+    ),
+    _cue("sanction_or_export_control", r"\basset freeze\b|\bfreez(e|es|ing) (the )?assets\b", STRONG),
+    _cue("license_or_approval", rf"\b{_LICENCE_VERB}\b[^.;]{{0,40}}\b{_LICENCE_NOUN}\b", STRONG),
+    _cue(
+        "license_or_approval",
+        rf"\b{_LICENCE_NOUN}\b (was |were |has been |have been |is |are )?{_LICENCE_VERB}\b",
+        STRONG,
+    ),
+    _cue("license_or_approval", r"\bmarketing authori[sz]ation\b", STRONG),
+    _cue(
+        "license_or_approval",
+        r"\bapprov(e|es|ed|al)\b[^.;]{0,30}\b(drug|vaccine|device|medicine|treatment|app|product)s?\b",
+        MEDIUM,
+    ),
+    _cue("trade_or_tax", r"\btariffs?\b|\banti-dumping\b|\bdigital services? tax(es)?\b", STRONG),
+    _cue("trade_or_tax", r"\b(import|export|customs) (dut(y|ies)|tax(es)?)\b", STRONG),
+    _cue(
+        "trade_or_tax",
+        r"\b(impos(e|es|ed|ing)|introduc(e|es|ed)|rais(e|es|ed|ing)|increas(e|es|ed)|cut(s)?|"
+        r"lower(s|ed)?|abolish(es|ed)?|scrap(s|ped)?|new) (a |the )?(\w+ )?(tax|taxes|vat|dut(y|ies)|"
+        r"levy|levies)\b",
+        MEDIUM,
+    ),
+    _cue("trade_or_tax", r"\btrade (deal|agreement|pact|war|barriers?|restrictions?|measures?)\b", MEDIUM),
+    _cue(
+        "law_or_regulation",
+        r"\b(tak(e|es)|took|taken|go(es)?|went|gone) (into )?effect\b|\bcom(e|es|ing) into (force|effect)\b|"
+        r"\bcame into (force|effect)\b|\bent(er|ers|ered) into force\b|\bsigned into law\b",
+        STRONG,
+    ),
+    _cue("law_or_regulation", r"\b(consultation|call for evidence|white paper|green paper)\b", STRONG),
+    _cue("law_or_regulation", rf"\bnew {_LAW_NOUN}\b", STRONG),
+    _cue("law_or_regulation", rf"\b{_LAW_VERB}\b[^.;]{{0,50}}\b{_LAW_NOUN}\b", MEDIUM),
+    _cue("law_or_regulation", rf"\b{_LAW_NOUN}\b[^.;]{{0,40}}\b{_LAW_VERB}\b", MEDIUM),
+    # company actions
+    _cue(
+        "sales_restriction",
+        r"\b(halt|stop|end|suspend|ceas|paus|discontinu|restrict|"
+        r"limit)\w*\b[^.;]{0,30}\b(direct )?(sales|selling)\b",
+        STRONG,
+    ),
+    _cue(
+        "sales_restriction",
+        r"\b(partner|reseller|distributor)[- ]only\b|\benterprise[- ]only\b|"
+        r"\bonly (to )?enterprise (customers|clients)\b",
+        STRONG,
+    ),
+    _cue(
+        "sales_restriction",
+        r"\bno (longer (accept|take|register|sign up) )?new (user )?(registrations|users|customers|"
+        r"sign-?ups|accounts|subscribers)\b",
+        STRONG,
+    ),
+    _cue(
+        "sales_restriction",
+        r"\b(limit|restrict|suspend|stop|halt|paus|clos|"
+        r"freez)\w*\b[^.;]{0,30}\bnew (user )?(registrations|sign-?ups|users|customers|accounts|"
+        r"subscribers)\b",
+        STRONG,
+    ),
+    _cue(
+        "sales_restriction",
+        r"\bstop(s|ped|ping)? (accepting|taking) (new )?(orders|customers)\b|\bdirect sales\b",
+        MEDIUM,
+    ),
+    _cue(
+        "sales_restriction",
+        r"\b(through|via) (local |third-party )?(partners|resellers|distributors)\b",
+        MEDIUM,
+        "place",
+    ),
+    _cue("market_exit", r"\bpull(s|ed|ing)? out of\b", STRONG, "place"),
+    _cue(
+        "market_exit",
+        r"\b(exit|exits|exited|exiting|leav(e|es|ing)|left|quit|quits|quitting) (the )?(\w+ )?market\b",
+        STRONG,
+        "place",
+    ),
+    _cue("market_exit", r"\bwithdr(aw|aws|ew|awn|awing) (\w+ ){0,3}from\b", MEDIUM, "place_after"),
+    _cue(
+        "market_exit",
+        r"\bshut(s|ting)? down\b|\bwind(s|ing)? down\b|\bcease(s|d)? (all )?operations\b",
+        MEDIUM,
+        "place",
+    ),
+    _cue(
+        "market_exit",
+        r"\bclos(e|es|ed|ing) (down )?(its|their|all) [^.;]{0,30}\b(operations|offices?|stores?|sites?|"
+        r"services?|business|plants?|factor(y|ies))\b",
+        MEDIUM,
+        "place",
+    ),
+    _cue(
+        "market_exit",
+        r"\bno longer (operat|offer|sell|be available|available)\w*\b|\bdiscontinu(e|es|ed|ing)\b",
+        MEDIUM,
+        "place_after",
+    ),
+    _cue("market_entry", r"\b(enter|enters|entered|entering) (the )?(\w+ )?market\b", STRONG, "place"),
+    _cue("market_entry", r"\blaunch(es|ed|ing)?\b[^.;]{0,50}\bin\b", MEDIUM, "place_after"),
+    _cue(
+        "market_entry",
+        r"\bexpand(s|ed|ing)? (its \w+ )?(in)?to\b|\broll(s|ed|ing)? out\b[^.;]{0,40}\bin\b",
+        MEDIUM,
+        "place_after",
+    ),
+    _cue(
+        "market_entry",
+        r"\bopen(s|ed|ing)? (its )?(first )?(stores?|offices?|operations|factor(y|ies)|plants?|"
+        r"data cent(er|re)s?)\b",
+        MEDIUM,
+        "place_after",
+    ),
+    _cue("market_entry", r"\b(now|becomes?|became) available in\b", MEDIUM, "place_after"),
+    _cue(
+        "service_restriction",
+        r"\b(won't|will not|not to|not|won't be) (launch|launching|offer|offering|release|releasing|"
+        r"available|roll(ing)? out)\b[^.;]{0,60}\bin\b",
+        STRONG,
+        "place_after",
+    ),
+    _cue("service_restriction", r"\bat the (request|behest|demand) of\b", STRONG),
+    _cue(
+        "service_restriction",
+        r"\b(suspend|disabl|restrict|limit|remov|withh[eo]ld|geo-?block|"
+        r"censor)\w*\b[^.;]{0,40}\b(accounts?|features?|content|posts?|videos?|access|functions?|services?|"
+        r"search results)\b",
+        MEDIUM,
+    ),
+    _cue("compliance_change", r"\bdata locali[sz]ation\b", STRONG),
+    _cue(
+        "compliance_change",
+        r"\b(stor|keep|host|mov|transferr?)(e|es|ed|ing|s)?\b[^.;]{0,50}\bdata\b[^.;]{0,50}\b(locally|"
+        r"local servers?|servers|data cent(er|re)s?)\b",
+        STRONG,
+    ),
+    _cue(
+        "compliance_change",
+        r"\b(chang|updat|revis|amend)\w* (its|their) (terms|privacy polic(y|ies)|polic(y|ies)|practices|"
+        r"default settings)\b",
+        STRONG,
+    ),
+    _cue("compliance_change", r"\bage (verification|checks?|assurance|estimation)\b", MEDIUM),
+    _cue(
+        "compliance_change",
+        r"\b(to|in order to) comply with\b|\bin compliance with\b|\bcomplying with\b",
+        MEDIUM,
+    ),
+)
+
+# Types that override weaker readings of the same sentence: a blocked merger is not a ban.
+SUPPRESSES: dict[str, tuple[str, ...]] = {
+    "merger_decision": ("ban", "investigation", "license_or_approval"),
+    "sanction_or_export_control": ("ban", "trade_or_tax"),
+    "sales_restriction": ("market_exit", "service_restriction"),
+    "market_exit": ("service_restriction",),
+}
+
+MERGER_WORDS = re.compile(_MERGER_NOUN, re.IGNORECASE)
+MONEY = re.compile(
+    r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(million|billion|bn|m)\b|\b(usd|eur|gbp|rupees?|yuan|euros?|pounds|"
+    r"dollars)\b",
+    re.IGNORECASE,
+)
+
+STATUS_REVERSED = re.compile(
+    r"\b(lift(s|ed|ing)? (the |its |a )?(ban|sanctions?|restrictions?|suspension)|revers(e|es|ed|ing)|"
+    r"overturn(s|ed|ing)?|"
+    r"rescind(s|ed|ing)?|repeal(s|ed|ing)?|scrap(s|ped|ping)|set(s|ting)? aside|vacat(e|es|ed|ing|ur)|"
+    r"withdr(aw|ew|awn|aws) (the|its|a) (ban|rule|order|proposal|licen[cs]e)|reinstat(e|es|ed|ing)|u-turn|"
+    r"back(s|ed)? down|resum(e|es|ed|ing))\b",
+    re.IGNORECASE,
+)
+STATUS_PROPOSED = re.compile(
+    r"\b(propos(e|es|ed|al|als|ing)|draft|consult(ation|ations|ing|s)?|call for evidence|bill|considering|"
+    r"plan(s|ned|ning)? to|seek(s|ing)? (public )?comments?|request for (public )?comments?|mull(s|ing)?|"
+    r"white paper|green paper|recommend(s|ed|ing)?)\b",
+    re.IGNORECASE,
+)
+STATUS_MODAL = re.compile(r"\b(would|could|may|might|consider(s|ing)?)\b", re.IGNORECASE)
+STATUS_ANNOUNCED = re.compile(
+    r"\b(will|shall|'ll|is set to|are set to|going to|announc(e|es|ed|ing)|intend(s|ed)? to|expects? to|"
+    r"upcoming|from next|to be)\b",
+    re.IGNORECASE,
+)
+STATUS_IN_EFFECT = re.compile(
+    r"\b(took effect|takes effect|came into (force|effect)|comes into force|in force|in effect|has|have|"
+    r"had|was|were|\w+ed)\b",
+    re.IGNORECASE,
+)
+
+GOVERNMENT_WORDS = re.compile(
+    r"\b(government|governments|regulators?|authorities|ministry|minister|parliament|lawmakers|legislators|"
+    r"courts?|judge|congress|senate|officials|prosecutors|cabinet|president|prime minister|state council|"
+    r"legislature|administration)\b",
+    re.IGNORECASE,
+)
+COMPANY_PRONOUNS = re.compile(r"\b(it|its|the company|the firm|the group|the platform|the service)\b", re.IGNORECASE)
+
+# Sentences that are boilerplate or instructions, not news: never evidence.
+SKIP_SENTENCE = re.compile(
+    r"^\W*(you|learn more|read more|to (learn|find|report|file)|follow (the|us)|sign up|subscribe|"
+    r"for more information|"
+    r"contact|press release|photo)\b|have the force of law when|works to promote competition",
+    re.IGNORECASE,
+)
+QUOTE_START = re.compile(r"^\W{0,3}[\"“‘']")

@@ -1,0 +1,107 @@
+"""Organisation names: canonical forms and the kind of body a name suggests."""
+
+from __future__ import annotations
+
+import re
+
+_LEGAL_SUFFIX = re.compile(
+    r"(?:,?\s+|\s*,\s*)(?:inc|incorporated|corp|corporation|co|company|ltd|limited|llc|l\.l\.c|llp|lp|plc|"
+    r"gmbh|ag|sa|s\.a|se|nv|n\.v|bv|b\.v|pty|pte|s\.p\.a|spa|kk|k\.k|oy|ab|asa)\.?$",
+    re.IGNORECASE,
+)
+_KEY_SUFFIX = re.compile(r"\s+(?:group|holdings?)$", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"\s*['\u2019]s?$")
+_LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
+_PUNCT = re.compile(r"[^\w\s&+]")
+
+AUTHORITY_WORDS = re.compile(
+    r"\b(department|ministry|minister|commission|commissioner|agency|authority|court|tribunal|parliament|"
+    r"senate|congress|government|council|regulator|bureau|office of|administration|police|"
+    r"attorney general|attorneys general|legislature|assembly|cabinet|treasury|customs|inspectorate|"
+    r"ombudsman|supervisor|prosecutor|prosecutors|judiciary|state duma|secretariat|directorate|"
+    r"federal reserve|central bank|senators?|regional office|field office|division|state of)\b",
+    re.IGNORECASE,
+)
+NON_COMPANY_WORDS = re.compile(
+    r"\b(university|college|school|academy of sciences|institute of technology|foundation|association|union|"
+    r"party|club|f\.?c\.?|united nations|church|hospital|museum|society|charity|trust|institute|"
+    r"coalition|federation|league|team|army|navy|air force|military|forces|guard|brigade|militia|"
+    r"movement|front|council|committee|alliance|campaign|network for|organi[sz]ation|nations|olympics?|"
+    r"games|festival|awards?|cup|championship|conference|summit|forum|programme|program|project|initiative|"
+    r"act|bill|law|treaty|agreement|convention|directive|regulations?|rule|order|scheme|comments?)\b",
+    re.IGNORECASE,
+)
+MEDIA_WORDS = re.compile(
+    r"\b(news|times|post|journal|daily|herald|tribune|gazette|magazine|radio|tv|television|press|"
+    r"broadcasting|chronicle|observer|telegraph|newspaper|wire)\b",
+    re.IGNORECASE,
+)
+
+
+def clean_org_name(text: str) -> str:
+    """Strips a leading "the", a possessive and legal suffixes: "Synopsys, Inc.'s" -> "Synopsys"."""
+    name = " ".join(text.replace("\u2019", "'").split())
+    name = _LEADING_THE.sub("", name)
+    previous = None
+    while previous != name:
+        previous = name
+        name = _POSSESSIVE.sub("", name)
+        name = _LEGAL_SUFFIX.sub("", name).strip(" ,(-:;")
+    return name
+
+
+def name_key(text: str) -> str:
+    """Comparison key: case-folded, punctuation and corporate suffixes dropped."""
+    name = clean_org_name(text)
+    name = _KEY_SUFFIX.sub("", name)
+    return " ".join(_PUNCT.sub(" ", name).casefold().split())
+
+
+def looks_like_authority(name: str) -> bool:
+    return bool(AUTHORITY_WORDS.search(name))
+
+
+def looks_like_non_company(name: str) -> bool:
+    return bool(NON_COMPANY_WORDS.search(name))
+
+
+def looks_like_media(name: str) -> bool:
+    return bool(MEDIA_WORDS.search(name))
+
+
+_GENERIC_NAMES = {
+    "state",
+    "states",
+    "city",
+    "county",
+    "province",
+    "republic",
+    "kingdom",
+    "government",
+    "court",
+    "news",
+    "group",
+    "company",
+    "council",
+    "ministry",
+    "board",
+    "media",
+    "union",
+    "army",
+    "police",
+    "sim",
+    "internet",
+}
+
+
+def plausible_company_name(name: str) -> bool:
+    """Rejects fragments the NER tags as ORG but no one would list as a company."""
+    if len(name) < 2 or not any(ch.isalpha() for ch in name) or name.lower() in _GENERIC_NAMES:
+        return False
+    if not name[:1].isupper() and not name[:1].isdigit() and not (len(name) > 1 and name[1].isupper()):
+        return False
+    if len(name) > 60 or len(name.split()) > 6:
+        return False
+    if name.isupper() and len(name) <= 2:
+        return False
+    return bool(_LEGAL_SUFFIX.sub("", " " + name).strip())
