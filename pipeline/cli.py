@@ -40,7 +40,7 @@ app.add_typer(sources_app, name="sources")
 app.add_typer(db_app, name="db")
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 logger = logging.getLogger("pipeline")
 
 
@@ -56,9 +56,15 @@ def _settings() -> Settings:
 
 
 def _setup_logging(verbose: bool) -> None:
-    handler = RichHandler(console=err_console, show_path=verbose, rich_tracebacks=verbose, markup=False,
-                          log_time_format="%H:%M:%S")
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], format="%(message)s",
+    """Rich lines on a terminal; plain one-line records (never wrapped) when logs go to a file or pipe."""
+    if err_console.is_terminal:
+        handler: logging.Handler = RichHandler(console=err_console, show_path=verbose, rich_tracebacks=verbose,
+                                               markup=False, log_time_format="%H:%M:%S")
+        fmt = "%(message)s"
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        fmt = "%(asctime)s %(levelname)s %(message)s"
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], format=fmt,
                         force=True)
     for noisy in ("httpx", "httpcore", "apscheduler", "trafilatura", "htmldate", "courlan", "charset_normalizer",
                   "alembic"):

@@ -97,6 +97,6 @@ def test_sources_check_command(tmp_path):
     bad_file.write_text("sources:\n  - id: a\n    name: A\n    url: gopher://x\n", encoding="utf-8")
     bad = runner.invoke(app, ["sources", "check", str(bad_file)])
     assert bad.exit_code == 2
-    assert f"{bad_file}:4: url: must be an http://, https:// or file:// URL" in bad.output.replace("\n", "")
+    assert f"{bad_file}:4: url: must be an http://, https:// or file:// URL" in bad.output
     missing = runner.invoke(app, ["sources", "check", str(tmp_path / "nope.yaml")])
     assert missing.exit_code == 2 and "cannot read" in missing.output

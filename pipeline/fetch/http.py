@@ -187,7 +187,7 @@ class Fetcher:
         except httpx.DecodingError as exc:
             raise FetchError(f"bad {_encoding_name(exc)} body", source_id=source_id, url=url) from exc
         except httpx.TransportError as exc:
-            raise FetchError(_transport_message(exc), source_id=source_id, url=url) from exc
+            raise FetchError(_transport_message(exc, url), source_id=source_id, url=url) from exc
         except httpx.InvalidURL as exc:
             raise FetchError(f"invalid URL: {exc}", source_id=source_id, url=url) from exc
 
@@ -373,7 +373,7 @@ def _encoding_name(exc: Exception) -> str:
     return "compressed"
 
 
-def _transport_message(exc: httpx.TransportError) -> str:
+def _transport_message(exc: httpx.TransportError, url: str) -> str:
     text = str(exc)
     lowered = text.lower()
     cause = exc.__context__
@@ -384,7 +384,7 @@ def _transport_message(exc: httpx.TransportError) -> str:
                                          "temporary failure in name resolution", "no address associated",
                                          "getaddrinfo failed")
     ):
-        return "name not resolved"
+        return f"name not resolved: {httpx.URL(url).host}"
     if "connection refused" in lowered or isinstance(cause, ConnectionRefusedError):
         return "connection refused"
     if "connection reset" in lowered or isinstance(cause, ConnectionResetError):

@@ -145,3 +145,16 @@ def test_search_cli_prints_ranked_hits(crawled, backend_url):
     bad = runner.invoke(app, ["--database-url", backend_url, "search", '"unbalanced'])
     assert bad.exit_code == 1
     assert "Traceback" not in bad.output and "error:" in bad.output
+
+
+def test_status_reports_health_of_every_source(crawled, backend_url):
+    result = runner.invoke(app, ["--database-url", backend_url, "status", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {row["id"]: row for row in json.loads(result.stdout)}
+    for key in ("id", "last_success", "consecutive_failures", "last_error", "next_poll", "articles"):
+        assert key in rows["own-feed"]
+    assert rows["own-feed"]["articles"] >= 10 and rows["own-feed"]["consecutive_failures"] == 0
+    assert rows["not-a-feed"]["last_error"] == "parse: not a feed (text/html)"
+    assert rows["not-a-feed"]["consecutive_failures"] >= 1 and rows["not-a-feed"]["last_success"] is None
+    table = runner.invoke(app, ["--database-url", backend_url, "status"])
+    assert table.exit_code == 0 and "not-a-feed" in table.output
