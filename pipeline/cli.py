@@ -229,7 +229,7 @@ def _print_reports(reports) -> None:
     for r in reports:
         reason = r.reason or ("not modified" if r.not_modified else "")
         if not r.reason and r.warnings:
-            reason = f"{len(r.warnings)} item(s) kept the feed text: {r.warnings[0]}"
+            reason = f"{len(r.warnings)} warning(s); first: {r.warnings[0]}"
         table.add_row(r.source_id, str(r.seen), str(r.new), str(r.failed), f"{r.elapsed:.1f}",
                       Text(reason, style="red" if r.reason else "dim"))
     console.print(table)

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from pipeline.analyze import Analyzer
 from pipeline.errors import ExtractError, FetchError, ParseError, RegwatchError
@@ -78,9 +79,16 @@ def item_identity(item: FeedItem, source: Source, feed_url: str) -> str:
     """The canonical URL of an item, or a stable URN when the item has no link."""
     if item.url:
         try:
-            return canonicalize_url(item.url, base=feed_url)
+            canonical = canonicalize_url(item.url, base=feed_url)
         except ValueError:
             logger.debug("[%s] unusable item link %r", source.id, item.url)
+        else:
+            # Day pages of link blogs give every post the same page URL and its own anchor, with the
+            # anchored URL as the permalink GUID: there the fragment names the item and is kept.
+            fragment = urlsplit(item.url).fragment
+            if fragment and item.guid and urlsplit(item.guid).fragment == fragment:
+                return f"{canonical}#{fragment}"
+            return canonical
     basis = item.guid or "\n".join(filter(None, [item.title, item.summary, item.content]))
     digest = hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
     return f"urn:regwatch:{source.id}:{digest}"
@@ -198,13 +206,16 @@ class Crawler:
         url = candidate.canonical_url if not candidate.canonical_url.startswith("urn:") else (item.url or "")
         page = None
         note = None
-        if source.fetch_full_text and item.url and not candidate.canonical_url.startswith("urn:"):
+        if "#" in candidate.canonical_url:
+            note = "the item is an anchor in a shared page: kept the feed's text"
+        elif source.fetch_full_text and item.url and not candidate.canonical_url.startswith("urn:"):
             try:
                 result = self.fetcher.get(url, source_id=source.id, allow_private=source.allow_private,
                                           accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
                 page = extract_page(result.body, url=result.url, source_id=source.id, charset=result.charset)
             except (FetchError, ExtractError) as exc:
                 note = str(exc)
+                report.warnings.append(f"{url}: {note}")
                 logger.info("[%s] %s: %s; keeping the feed's text", source.id, url, exc)
         elif not source.fetch_full_text:
             note = "fetch_full_text is off"
@@ -220,8 +231,6 @@ class Crawler:
             report.warnings.append(f"{url or item.guid}: dropped: no text in the page or the feed")
             logger.warning("[%s] %s: dropped: no text in the page or the feed", source.id, url or item.guid)
             return None
-        if note:
-            report.warnings.append(f"{url}: {note}")
         title = item.title or (page.title if page else None)
         return NewArticle(
             source_id=source.id,

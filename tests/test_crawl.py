@@ -177,3 +177,15 @@ def test_file_url_sources_replay_saved_feeds(tmp_path):
         report = Crawler(settings, store, fetcher, StubAnalyzer()).crawl_source(source)
         assert (report.reason, report.seen, report.new) == (None, 2, 2)
         assert store.get_article(1)["extract_note"] == "fetch_full_text is off"
+
+
+def test_anchored_posts_of_one_day_page_are_separate_items():
+    (source,) = parse_sources("sources:\n  - {id: a, name: A, url: 'https://a.example/f'}\n", Path("s")).sources
+    first = FeedItem(guid="https://blog.example/2017/06/26.html#a080605",
+                     url="https://blog.example/2017/06/26.html#a080605", title=None, summary="Post one")
+    second = FeedItem(guid="https://blog.example/2017/06/26.html#a030658",
+                      url="https://blog.example/2017/06/26.html#a030658", title=None, summary="Post two")
+    tracked = FeedItem(guid="story-1", url="https://news.example/story#comments", title="T")
+    assert item_identity(first, source, FEED_URL) != item_identity(second, source, FEED_URL)
+    assert item_identity(first, source, FEED_URL).endswith("#a080605")
+    assert item_identity(tracked, source, FEED_URL) == "https://news.example/story"
