@@ -274,23 +274,11 @@ class Store:
             )
             if row is None:
                 return None
-            entities = (
-                conn.execute(
-                    select(entity_table)
-                    .where(entity_table.c.article_id == article_id)
-                    .order_by(entity_table.c.id)
-                )
+            entities, events = (
+                conn.execute(select(table).where(table.c.article_id == article_id).order_by(table.c.id))
                 .mappings()
                 .all()
-            )
-            events = (
-                conn.execute(
-                    select(event_table)
-                    .where(event_table.c.article_id == article_id)
-                    .order_by(event_table.c.id)
-                )
-                .mappings()
-                .all()
+                for table in (entity_table, event_table)
             )
         result = dict(row)
         result["entities"] = [_without(entity, "article_id") for entity in entities]
