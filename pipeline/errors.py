@@ -52,6 +52,15 @@ class ConfigError(RegwatchError):
 class FetchError(RegwatchError):
     stage = "fetch"
 
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, status: int | None = None, **kwargs
+    ) -> None:
+        super().__init__(message, **kwargs)
+        #: Seconds the server asked us to wait (``Retry-After`` on 429/503), when it said.
+        self.retry_after = retry_after
+        #: The HTTP status of an error answer (404, 429, 503 ...), None for network failures.
+        self.status = status
+
 
 class ParseError(RegwatchError):
     stage = "parse"

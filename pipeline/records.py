@@ -33,6 +33,7 @@ class ParsedFeed:
     items: list[FeedItem]
     encoding: str | None = None
     warning: str | None = None  # a recoverable problem (feedparser's "bozo" on a feed that still gave items)
+    sitemaps: list[str] = field(default_factory=list)  # child sitemaps of a sitemap index (absolute URLs)
 
 
 @dataclass

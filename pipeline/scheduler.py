@@ -40,6 +40,9 @@ class Runner:
 
     def schedule(self) -> None:
         now = datetime.now(UTC)
+        # Items a killed or stopped run left unfinished are finished first, whether or not their source is due.
+        self.scheduler.add_job(self.crawler.resume, args=[self.sources], id="resume", name="resume unfinished items",
+                               next_run_time=now)
         for source in self.sources:
             state = self.store.source_state(source.id)
             first = state.next_poll if state.next_poll and state.next_poll > now else now

@@ -228,10 +228,18 @@ class Hit:
     companies: list[str] = field(default_factory=list)
     jurisdictions: list[str] = field(default_factory=list)  # codes
     event_types: list[str] = field(default_factory=list)
+    story_id: int | None = None  # the story this article is the best-ranked copy of
+    sources: list[str] = field(default_factory=list)  # every source that carried the story, this hit's first
+    source_count: int = 1
+
+
+#: Articles ranked per story wanted: copies of one story are folded into one hit after ranking.
+OVERFETCH = 3
 
 
 def search(store: Store, query: str, *, limit: int = 20) -> list[Hit]:
-    """The ``limit`` best articles for ``query``, best first, with their facets."""
+    """The ``limit`` best stories for ``query``, best first: for each, its best-ranked article with its facets,
+    and the sources that carried the story (copies and near-duplicates are one hit, not several)."""
     parsed = parse(query)
     if limit < 1:
         raise QueryError(f"limit must be at least 1, not {limit}")
@@ -242,15 +250,44 @@ def search(store: Store, query: str, *, limit: int = 20) -> list[Hit]:
         )
     try:
         with store.engine.connect() as conn:
-            hits = backend(conn, parsed, limit)
+            hits = _one_per_story(conn, backend, parsed, limit)
             _add_facets(conn, hits)
+            _add_sources(store, conn, hits)
     except SQLAlchemyError as exc:
         raise StoreError(f"search failed for {query!r}: {' '.join(str(exc).split())}") from exc
     log.debug("search %r: %d hits", query, len(hits))
     return hits
 
 
-_RESULT_COLUMNS = {"article_id": Integer(), "published": UTCDateTime(), "source_id": String()}
+def _one_per_story(
+    conn: Connection, backend: Callable[[Connection, Query, int], list[Hit]], query: Query, limit: int
+) -> list[Hit]:
+    """The best hit of each of the ``limit`` best stories: ranks a few articles per story wanted, more
+    when copies crowd the top."""
+    fetch = limit * OVERFETCH
+    while True:
+        ranked = backend(conn, query, fetch)
+        best: dict[object, Hit] = {}
+        for hit in ranked:  # best first: the first hit of a story is its best copy
+            best.setdefault(hit.story_id if hit.story_id is not None else ("article", hit.article_id), hit)
+            if len(best) == limit:
+                return list(best.values())
+        if len(ranked) < fetch:
+            return list(best.values())
+        fetch *= 4
+
+
+def _add_sources(store: Store, conn: Connection, hits: list[Hit]) -> None:
+    sources = store.story_sources(conn, [hit.story_id for hit in hits if hit.story_id is not None])
+    for hit in hits:
+        found = sources.get(hit.story_id, []) if hit.story_id is not None else []
+        hit.sources = [hit.source_id] + [s for s in found if s != hit.source_id]
+        hit.source_count = len(hit.sources)
+
+
+_RESULT_COLUMNS = {
+    "article_id": Integer(), "published": UTCDateTime(), "source_id": String(), "story_id": Integer(),
+}
 
 
 def _search_sqlite(conn: Connection, query: Query, limit: int) -> list[Hit]:
@@ -265,7 +302,7 @@ def _search_sqlite(conn: Connection, query: Query, limit: int) -> list[Hit]:
             ORDER BY score DESC, rowid DESC
             LIMIT :limit
         )
-        SELECT a.id AS article_id, a.title, a.url, a.source_id, a.published,
+        SELECT a.id AS article_id, a.title, a.url, a.source_id, a.published, a.story_id,
                snippet(article_fts, 1, :start, :end, '…', {SNIPPET_WORDS}) AS snippet, best.score
         FROM best
         CROSS JOIN article_fts ON article_fts.rowid = best.id
@@ -293,7 +330,7 @@ def _search_postgres(conn: Connection, query: Query, limit: int) -> list[Hit]:
             ORDER BY score DESC, a.id DESC
             LIMIT :limit
         )
-        SELECT a.id AS article_id, a.title, a.url, a.source_id, a.published,
+        SELECT a.id AS article_id, a.title, a.url, a.source_id, a.published, a.story_id,
                ts_headline('{TS_CONFIG}', a.text, q.query, :headline) AS snippet, best.score
         FROM best JOIN article AS a ON a.id = best.id CROSS JOIN q
         ORDER BY best.score DESC, a.id DESC
@@ -322,6 +359,7 @@ def _hit(row: Any) -> Hit:
         published=row["published"],
         snippet=row["snippet"] or "",
         score=float(row["score"]),
+        story_id=row["story_id"],
     )
 
 

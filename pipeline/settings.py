@@ -33,6 +33,15 @@ class Settings(BaseSettings):
     read_timeout: float = Field(30.0, description="Seconds to wait between bytes of a response.")
     max_response_bytes: int = Field(10 * 1024 * 1024, description="Largest response body read (decompressed).")
     max_redirects: int = Field(5, description="Redirects followed before giving up.")
+    total_timeout: float = Field(
+        60.0, description="Seconds one request may take in all, redirects and a slowly trickling body included."
+    )
+    host_concurrency: int = Field(
+        1, ge=1, description="Requests in flight at once to one host, across all jobs (sources may set their own)."
+    )
+    host_rate: float = Field(
+        1.0, gt=0, description="Requests per second started to one host, across all jobs (sources may set their own)."
+    )
     allow_private: bool = Field(
         False, description="Fetch loopback/private addresses found inside feeds (sources may also allow it)."
     )

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import pycountry
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from pipeline.errors import ConfigError
 
@@ -55,12 +55,23 @@ class Source(BaseModel):
     id: str = Field(description="Short unique id: lower-case letters, digits, - and _.")
     name: str = Field(min_length=1)
     url: str
-    kind: Literal["feed"] = "feed"
+    kind: Literal["feed", "sitemap", "page"] = Field(
+        "feed", description="feed (RSS/Atom/JSON Feed), sitemap (XML or news sitemap, sitemap index) or page."
+    )
     interval: timedelta = Field(timedelta(minutes=30), description="How often to poll, e.g. 30m.")
     jurisdiction: str | None = Field(None, description="ISO code hint: US, GB, EU, CN, US-CA ...")
     tags: tuple[str, ...] = ()
     fetch_full_text: bool = True
     allow_private: bool = Field(False, description="Follow links inside the feed to private/loopback hosts.")
+    min_interval: timedelta | None = Field(None, description="Never poll sooner than this, not even on retries.")
+    link_pattern: str | None = Field(
+        None, description="kind: page or sitemap: regex an article's absolute URL must match."
+    )
+    selector: str | None = Field(
+        None, validate_default=True, description="kind: page: CSS selector of the article links."
+    )
+    rate: float | None = Field(None, gt=0, description="Requests per second to this source's hosts.")
+    concurrency: int | None = Field(None, ge=1, description="Requests in flight at once to this source's hosts.")
 
     @field_validator("id")
     @classmethod
@@ -87,6 +98,49 @@ class Source(BaseModel):
             raise ValueError("must be at least 1m")
         return interval
 
+    @field_validator("min_interval", mode="before")
+    @classmethod
+    def _check_min_interval(cls, value: Any, info: ValidationInfo) -> timedelta | None:
+        if value is None:
+            return None
+        floor = cls._check_interval(value)
+        interval = info.data.get("interval")
+        if interval is not None and interval < floor:
+            raise ValueError(f"must not be longer than interval ({_duration_text(interval)})")
+        return floor
+
+    @field_validator("selector")
+    @classmethod
+    def _check_selector(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            # (a link_pattern that is present but invalid is missing from info.data: reported on its own)
+            if info.data.get("kind") == "page" and "link_pattern" in info.data and not info.data["link_pattern"]:
+                raise ValueError("kind: page needs a selector or a link_pattern")
+            return None
+        if info.data.get("kind") != "page":
+            raise ValueError("only for kind: page")
+        from cssselect import SelectorError
+        from lxml.cssselect import CSSSelector
+
+        try:
+            CSSSelector(value)
+        except SelectorError as exc:
+            raise ValueError(f"not a CSS selector: {exc}") from None
+        return value.strip()
+
+    @field_validator("link_pattern")
+    @classmethod
+    def _check_link_pattern(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        if info.data.get("kind") == "feed":
+            raise ValueError("only for kind: sitemap or page")
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
     @field_validator("jurisdiction")
     @classmethod
     def _check_jurisdiction(cls, value: str | None) -> str | None:
@@ -107,6 +161,14 @@ class Source(BaseModel):
         if not isinstance(value, list) or not all(isinstance(tag, str) and tag.strip() for tag in value):
             raise ValueError("must be a list of words")
         return tuple(tag.strip().lower() for tag in value)
+
+
+def _duration_text(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for unit in ("d", "h", "m"):
+        if seconds % _UNITS[unit] == 0:
+            return f"{seconds // _UNITS[unit]}{unit}"
+    return f"{seconds}s"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,10 @@ CORPUS = REPO.parent / "shared" / "corpus"
 # REGWATCH_TEST_PG_ADMIN_URL. The tests never skip when it is missing: they fail.
 PG_ADMIN_URL = os.environ.get("REGWATCH_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
+# The suite's loopback servers are our own: the default politeness of 1 request/s per host would only
+# slow it down (and `regwatch run` subprocesses inherit this). Politeness tests pass their own limits.
+os.environ.setdefault("REGWATCH_HOST_RATE", "1000")
+
 
 @contextlib.contextmanager
 def fresh_pg_database() -> Iterator[str]:

@@ -123,7 +123,8 @@ def test_failing_feed_backs_off_and_is_never_dropped(env):
         assert report.reason.startswith("fetch: HTTP 503")
         state = store.source_state("news")
         delays.append(round((state.next_poll - state.last_attempt).total_seconds() / 60))
-    assert delays == [5, 10, 20, 40]
+    # 5 minutes doubling, jittered down to the first delay (pipeline.fetch.backoff)
+    assert delays[0] == 5 and all(5 <= d <= 5 * 2**n for n, d in enumerate(delays))
     assert state.consecutive_failures == 4 and state.last_error.startswith("fetch: HTTP 503")
     site.feed_status = 200
     assert crawler.crawl_source(source).new == 2
@@ -135,7 +136,12 @@ def test_backoff_is_capped():
     (source,) = parse_sources("sources:\n  - {id: a, name: A, url: 'https://a.example/f'}\n", Path("s")).sources
     now = datetime(2026, 1, 1, tzinfo=UTC)
     assert next_poll_after(source, settings, 0, now) == now + timedelta(minutes=30)
-    assert next_poll_after(source, settings, 50, now) == now + timedelta(hours=6)
+    class Top:
+        def uniform(self, low: float, high: float) -> float:
+            return high
+
+    assert next_poll_after(source, settings, 50, now, rng=Top()) == now + timedelta(hours=6)
+    assert next_poll_after(source, settings, 1, now, retry_after=3600, rng=Top()) == now + timedelta(hours=1)
 
 
 def test_one_bad_article_does_not_lose_the_batch(env):

@@ -7,6 +7,11 @@ It follows redirects itself so that every hop passes the private-address guard,
 reads bodies as a stream and stops at ``max_response_bytes`` *after*
 decompression (a gzip bomb costs one chunk, not the whole expansion), and turns
 every failure into a ``FetchError`` whose message is one readable line.
+
+Every hop takes a slot of the process-wide ``HostLimiter`` first (per-host
+concurrency and spacing, ``Retry-After`` deferrals), a whole request is bounded
+by ``total_timeout`` (a body trickling in a byte at a time cannot hold a job),
+and with ``check_robots=True`` a hop whose URL robots.txt disallows is refused.
 """
 
 from __future__ import annotations
@@ -14,10 +19,13 @@ from __future__ import annotations
 import logging
 import mimetypes
 import socket
+import threading
 import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from pathlib import Path
 from types import TracebackType
@@ -27,12 +35,16 @@ from urllib.request import url2pathname
 import httpx
 
 from pipeline.errors import FetchError
+from pipeline.fetch.politeness import HostDeferred, HostLimiter, Interrupted, host_key
+from pipeline.fetch.robots import RobotsCache, RobotsRules
 from pipeline.settings import Settings
 from pipeline.urls import Resolver, private_address_of
 
 logger = logging.getLogger(__name__)
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: Statuses whose Retry-After header is read (and pushes the host's next request out).
+RETRY_AFTER_STATUSES = frozenset({429, 503})
 #: Encodings this module decodes itself with a bounded output; others are left to httpx.
 _ZLIB_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 _CHUNK = 64 * 1024
@@ -70,9 +82,17 @@ class Fetcher:
         transport: httpx.BaseTransport | None = None,
         *,
         resolver: Resolver | None = None,
+        limiter: HostLimiter | None = None,
+        robots: RobotsCache | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.settings = settings
         self._resolver = resolver
+        #: Per-host politeness; pass one limiter to every Fetcher of the process to share it.
+        self.limiter = limiter or HostLimiter(settings.host_concurrency, settings.host_rate)
+        self.robots = robots or RobotsCache()
+        #: Set it (the crawl's stop flag) to cut waits for a host slot short.
+        self.stop = stop
         self._client = httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(
@@ -105,8 +125,16 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         accept: str | None = None,
+        check_robots: bool = False,
+        rate: float | None = None,
+        concurrency: int | None = None,
     ) -> FetchResult:
-        """Fetch ``url``; raise ``FetchError`` for anything but a readable 2xx/3xx answer or a 304."""
+        """Fetch ``url``; raise ``FetchError`` for anything but a readable 2xx/3xx answer or a 304.
+
+        ``rate`` (requests/s) and ``concurrency`` override the settings' per-host limits for this
+        call (a source's own). ``check_robots``: refuse URLs robots.txt disallows for ``regwatch``
+        (article pages; feeds are the site's invitation and are not checked).
+        """
         if allow_private is None:
             allow_private = self.settings.allow_private
         started = time.monotonic()
@@ -130,11 +158,31 @@ class Fetcher:
 
         seen: set[str] = set()
         current = url
+        deadline: float | None = None
         while True:
             if not allow_private:
                 self._guard(current, source_id=source_id)
+            hop_rate = rate
+            if check_robots:
+                hop_rate = self._check_robots(current, source_id=source_id, allow_private=allow_private,
+                                              rate=rate, concurrency=concurrency)
             seen.add(current)
-            location, result = self._request(current, headers, source_id=source_id, started=started)
+            if deadline is not None and time.monotonic() > deadline:
+                raise FetchError(self._total_timeout_message(), source_id=source_id, url=url)
+            host = host_key(current)
+            self._acquire(host, rate=hop_rate, concurrency=concurrency, source_id=source_id, url=current)
+            try:
+                if deadline is None:
+                    deadline = time.monotonic() + self.settings.total_timeout
+                location, result = self._request(
+                    current, headers, source_id=source_id, started=started, deadline=deadline
+                )
+            except FetchError as exc:
+                if exc.retry_after is not None:
+                    self.limiter.defer(host, exc.retry_after)
+                raise
+            finally:
+                self.limiter.release(host)
             if result is not None:
                 if result.not_modified:
                     result.etag = result.etag or etag
@@ -157,10 +205,59 @@ class Fetcher:
             logger.debug("[%s] %s: redirected to %s", source_id, current, target)
             current = target
 
+    # -- politeness --------------------------------------------------------------------------------
+
+    def _acquire(
+        self, host: str, *, rate: float | None, concurrency: int | None, source_id: str | None, url: str
+    ) -> None:
+        try:
+            self.limiter.acquire(host, rate=rate, concurrency=concurrency, stop=self.stop)
+        except HostDeferred as exc:
+            raise FetchError(
+                f"{urlsplit(url).hostname} asked regwatch to wait (retry after {exc.remaining:.0f}s)",
+                retry_after=exc.remaining, source_id=source_id, url=url,
+            ) from None
+        except Interrupted:
+            raise FetchError("interrupted", source_id=source_id, url=url) from None
+
+    def robots_rules(
+        self, url: str, *, source_id: str | None = None, allow_private: bool | None = None,
+        rate: float | None = None, concurrency: int | None = None,
+    ) -> RobotsRules:
+        """The robots.txt rules of ``url``'s site (fetched through the limiter, cached per origin)."""
+
+        def fetch(robots: str) -> bytes:
+            return self.get(robots, source_id=source_id, allow_private=allow_private, accept="text/plain",
+                            rate=rate, concurrency=concurrency).body
+
+        return self.robots.rules(url, fetch)
+
+    def _check_robots(
+        self, url: str, *, source_id: str | None, allow_private: bool, rate: float | None,
+        concurrency: int | None,
+    ) -> float | None:
+        """Raise when robots.txt disallows ``url``; else the rate to use (lowered by a Crawl-delay)."""
+        if urlsplit(url).path == "/robots.txt":
+            return rate
+        rules = self.robots_rules(url, source_id=source_id, allow_private=allow_private, rate=rate,
+                                  concurrency=concurrency)
+        if not rules.allows(url):
+            reason = "disallowed by robots.txt"
+            if rules.unreachable:
+                reason += f" (robots.txt unreachable: {rules.unreachable})"
+            raise FetchError(reason, source_id=source_id, url=url)
+        delay = rules.crawl_delay
+        if delay:
+            return min(rate or self.limiter.rate, 1.0 / delay)
+        return rate
+
+    def _total_timeout_message(self) -> str:
+        return f"timeout: response not complete after {self.settings.total_timeout:g}s"
+
     # -- one hop -----------------------------------------------------------------------------------
 
     def _request(
-        self, url: str, headers: dict[str, str], *, source_id: str | None, started: float
+        self, url: str, headers: dict[str, str], *, source_id: str | None, started: float, deadline: float
     ) -> tuple[str | None, FetchResult | None]:
         """One request: (Location, None) for a redirect, else (None, result)."""
         try:
@@ -176,9 +273,14 @@ class Fetcher:
                 if status == 304:
                     return None, self._result(url, response, b"", started, not_modified=True)
                 if status >= 400:
-                    reason = response.reason_phrase or _reason(status)
-                    raise FetchError(f"HTTP {status} {reason}".rstrip(), source_id=source_id, url=url)
-                body = self._read_body(response, source_id=source_id, url=url)
+                    reason = f"HTTP {status} {response.reason_phrase or _reason(status)}".rstrip()
+                    retry_after = None
+                    if status in RETRY_AFTER_STATUSES:
+                        retry_after = parse_retry_after(response.headers.get("retry-after"))
+                        if retry_after is not None:
+                            reason += f" (retry after {retry_after:.0f}s)"
+                    raise FetchError(reason, retry_after=retry_after, status=status, source_id=source_id, url=url)
+                body = self._read_body(response, source_id=source_id, url=url, deadline=deadline)
                 return None, self._result(url, response, body, started)
         except FetchError:
             raise
@@ -207,22 +309,25 @@ class Fetcher:
             elapsed=time.monotonic() - started,
         )
 
-    def _read_body(self, response: httpx.Response, *, source_id: str | None, url: str) -> bytes:
+    def _read_body(self, response: httpx.Response, *, source_id: str | None, url: str, deadline: float) -> bytes:
         cap = self.settings.max_response_bytes
         encoding = response.headers.get("content-encoding", "").strip().lower()
         declared = response.headers.get("content-length", "")
         if not encoding and declared.isdigit() and int(declared) > cap:
             raise FetchError(f"response over {_size(cap)} cap", source_id=source_id, url=url)
+        # Chunks as they arrive (no re-chunking inside httpx), so the deadline is checked after every read.
         if encoding in _ZLIB_WBITS and not response.is_stream_consumed:
-            chunks = _bounded_inflate(response.iter_raw(_CHUNK), _ZLIB_WBITS[encoding], cap)
+            chunks = _bounded_inflate(response.iter_raw(), _ZLIB_WBITS[encoding], cap)
         else:  # other encodings, and responses httpx has already read (built from bytes)
-            chunks = response.iter_bytes(_CHUNK)
+            chunks = response.iter_bytes()
         body = bytearray()
         try:
             for chunk in chunks:
                 body += chunk
                 if len(body) > cap:
                     raise FetchError(f"response over {_size(cap)} cap", source_id=source_id, url=url)
+                if time.monotonic() > deadline:
+                    raise FetchError(self._total_timeout_message(), source_id=source_id, url=url)
         except zlib.error as exc:
             name = "gzip" if "gzip" in encoding else encoding
             raise FetchError(f"bad {name} body", source_id=source_id, url=url) from exc
@@ -348,6 +453,24 @@ def _bounded_inflate(raw: Iterator[bytes], wbits: int, cap: int) -> Iterator[byt
                 data = decoder.unconsumed_tail
     if not decoder.eof and first is False:
         raise zlib.error("truncated stream")
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After value: delta-seconds or an HTTP-date; None when unreadable."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def _reason(status: int) -> str:

@@ -6,6 +6,11 @@ Nothing connects at import time; the caller passes the database URL down::
 """
 
 from pipeline.store.db import make_engine, upgrade_db
+from pipeline.store.items import ArchivedPage, DiscoveredItem, ItemRow
 from pipeline.store.repo import NewArticle, SourceState, Store
+from pipeline.store.stories import Stored
 
-__all__ = ["NewArticle", "SourceState", "Store", "make_engine", "upgrade_db"]
+__all__ = [
+    "ArchivedPage", "DiscoveredItem", "ItemRow", "NewArticle", "SourceState", "Store", "Stored", "make_engine",
+    "upgrade_db",
+]

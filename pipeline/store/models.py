@@ -16,12 +16,15 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -33,6 +36,8 @@ from pipeline.store.types import UTCDateTime, utc_now
 
 ENTITY_KINDS = ("company", "authority", "jurisdiction", "date")
 TEXT_ORIGINS = ("page", "feed_content", "feed_summary", "feed_title")
+ITEM_STATES = ("discovered", "fetched", "extracted", "analyzed", "indexed", "failed")
+FINAL_STATES = ("indexed", "failed")
 
 
 class StoreModel(SQLModel, registry=registry()):
@@ -83,6 +88,7 @@ class Article(StoreModel, table=True):
         UniqueConstraint("canonical_url", name="uq_article_canonical_url"),
         Index("ix_article_source_id_guid", "source_id", "guid"),
         Index("ix_article_published", "published"),
+        Index("uq_article_fingerprint", "fingerprint", unique=True),
     )
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
@@ -106,6 +112,10 @@ class Article(StoreModel, table=True):
     relevance: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
     summary: str | None = _text()
     analysis: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # story.id, kept by the store; no foreign key, as SQLite cannot add one to an existing table in place
+    story_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True, index=True))
+    fingerprint: str | None = _string()  # pipeline.store.dedup.fingerprint: equal text, same article
+    minhash: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
 
 
 def _article_id(table: str) -> Any:
@@ -149,3 +159,109 @@ class Event(StoreModel, table=True):
     status: str | None = _string()
     confidence: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
     evidence: str | None = _text()
+
+
+class Story(StoreModel, table=True):
+    """Copies of one piece of news across sources: near-duplicate articles share a story."""
+
+    __tablename__ = "story"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    first_seen: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    last_seen: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    title: str | None = _text()  # of the earliest version
+    # Plain ids (no foreign key: article.story_id already points the other way).
+    earliest_article_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    latest_article_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    article_count: int = Field(default=1, sa_column=Column(Integer, nullable=False))
+
+
+class ArticleBand(StoreModel, table=True):
+    """One locality-sensitive band hash of an article's MinHash: near-duplicate candidates share one."""
+
+    __tablename__ = "article_band"
+    __table_args__ = (
+        PrimaryKeyConstraint("article_id", "band", name="pk_article_band"),
+        Index("ix_article_band_band_value", "band", "value"),
+    )
+
+    article_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("article.id", name="fk_article_band_article_id_article", ondelete="CASCADE"),
+            nullable=False,
+        )
+    )
+    band: int = Field(sa_column=Column(Integer, nullable=False))
+    value: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class Item(StoreModel, table=True):
+    """One feed entry of one source and how far it got: discovered -> fetched -> extracted -> analyzed -> indexed.
+
+    ``identity`` is the crawl's key of the entry (``pipeline.crawl.item_identity``); ``canonical_url`` is the
+    URL that names the article once its page has been read (the page's rel=canonical when trusted).
+    """
+
+    __tablename__ = "item"
+    __table_args__ = (
+        UniqueConstraint("source_id", "identity", name="uq_item_source_id_identity"),
+        Index("ix_item_source_id_guid", "source_id", "guid"),
+        Index("ix_item_source_id_state", "source_id", "state"),
+        Index("ix_item_canonical_url", "canonical_url"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    source_id: str = Field(
+        sa_column=Column(String, ForeignKey("source.id", name="fk_item_source_id_source"), nullable=False)
+    )
+    identity: str = Field(sa_column=Column(String, nullable=False))
+    guid: str | None = _string()
+    url: str | None = _string()
+    canonical_url: str | None = _string()
+    title: str | None = _text()
+    summary: str | None = _text()
+    content: str | None = _text()
+    author: str | None = _string()
+    published: datetime | None = _when()
+    state: str = Field(sa_column=Column(String, nullable=False))
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    last_error: str | None = _text()
+    extracted: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    analysis: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    article_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("article.id", name="fk_item_article_id_article", ondelete="SET NULL"),
+            nullable=True, index=True,
+        ),
+    )
+    discovered_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class Page(StoreModel, table=True):
+    """The raw page of an item as fetched, zlib-compressed, for `regwatch reprocess`."""
+
+    __tablename__ = "page"
+    __table_args__ = (UniqueConstraint("item_id", name="uq_page_item_id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    item_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("item.id", name="fk_page_item_id_item", ondelete="CASCADE"), nullable=True
+        ),
+    )
+    article_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("article.id", name="fk_page_article_id_article", ondelete="SET NULL"),
+            nullable=True, index=True,
+        ),
+    )
+    url: str = Field(sa_column=Column(String, nullable=False))  # after redirects
+    content_type: str | None = _string()
+    charset: str | None = _string()
+    size: int = Field(sa_column=Column(Integer, nullable=False))  # uncompressed bytes
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # zlib
+    fetched_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime, nullable=False))

@@ -1,8 +1,9 @@
 """The store's API: sources and their polling state, articles with their analysis.
 
-Every write is one transaction. An article, its entities and events, and its
+Every write is one transaction. An article, its entities and events, its
 full-text index row (kept by triggers on SQLite, a generated column on
-PostgreSQL) are stored together or not at all.
+PostgreSQL), its signatures and its story are stored together or not at all.
+Crawl items, archived pages and stories are in ``items.py`` (mixed in).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from pipeline.errors import StoreError
 from pipeline.store.analysis import entity_rows, event_rows, float_or_none
 from pipeline.store.db import WRITE, make_engine, upgrade_db
+from pipeline.store.items import ItemStore
 from pipeline.store.models import TEXT_ORIGINS, Article, Entity, Event, Source
+from pipeline.store.stories import Stored, insert_article
 from pipeline.store.types import as_utc, utc_now
 
 log = logging.getLogger(__name__)
@@ -78,8 +81,8 @@ class NewArticle:
     fetched_at: datetime = field(default_factory=utc_now)
 
 
-class Store:
-    """Sources, articles and their analysis in one SQL database (SQLite or PostgreSQL)."""
+class Store(ItemStore):
+    """Sources, articles and their analysis, crawl items and stories in one SQL database (SQLite or PostgreSQL)."""
 
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.engine = engine
@@ -232,39 +235,37 @@ class Store:
         return found is not None
 
     def add_article(self, article: NewArticle, analysis: dict[str, Any] | None) -> int | None:
-        """Store an article with its analysis; None if its canonical URL is already stored.
+        """Store an article with its analysis; None if its canonical URL or its text is already stored.
 
-        Race-safe: the insert is ``ON CONFLICT (canonical_url) DO NOTHING``, so of two
-        writers adding the same URL exactly one gets an id.
+        Race-safe: the insert is ``ON CONFLICT DO NOTHING`` on the unique canonical URL and
+        fingerprint, so of two writers adding the same article exactly one gets an id. A new
+        article joins the story of a near-duplicate from another source, or starts its own.
         """
+        stored = self.store_article(article, analysis)
+        return stored.article_id if stored.created else None
+
+    def store_article(self, article: NewArticle, analysis: dict[str, Any] | None) -> Stored:
+        """Like ``add_article``, but says which article holds the text when it was there already."""
         row = _article_row(article, analysis)
         try:
             with self._write() as conn:
-                insert = _dialect_insert(conn)
-                statement = (
-                    insert(article_table)
-                    .values(**row)
-                    .on_conflict_do_nothing(index_elements=["canonical_url"])
-                    .returning(article_table.c.id)
-                )
-                article_id = conn.execute(statement).scalar()
-                if article_id is None:
-                    log.debug("[%s] %s already stored", article.source_id, row["canonical_url"])
-                    return None
-                if analysis:
-                    entities = entity_rows(article_id, analysis)
-                    events = event_rows(article_id, analysis)
-                    if entities:
-                        conn.execute(entity_table.insert(), entities)
-                    if events:
-                        conn.execute(event_table.insert(), events)
+                stored = self._store_article(conn, row, analysis)
         except IntegrityError as exc:
             raise StoreError(
                 f"cannot store article: {_one_line(str(exc.orig))}",
                 source_id=article.source_id,
                 url=article.url,
             ) from exc
-        return article_id
+        return stored
+
+    def _store_article(self, conn: Connection, row: dict[str, Any], analysis: dict[str, Any] | None) -> Stored:
+        stored = insert_article(conn, _dialect_insert(conn), row, self._clock())
+        if not stored.created:
+            log.debug("[%s] %s already stored as article %d", row["source_id"], row["canonical_url"],
+                      stored.article_id)
+            return stored
+        write_analysis_rows(conn, stored.article_id, analysis)
+        return stored
 
     def get_article(self, article_id: int) -> dict[str, Any] | None:
         """The article's columns (``analysis`` the full dict), with its ``entities`` and ``events``."""
@@ -324,6 +325,20 @@ class _Transaction:
         if isinstance(exc, SQLAlchemyError) and not isinstance(exc, IntegrityError):
             raise StoreError(f"database error: {_one_line(str(getattr(exc, 'orig', None) or exc))}") from exc
         return suppressed
+
+
+def write_analysis_rows(conn: Connection, article_id: int, analysis: dict[str, Any] | None) -> None:
+    """Replace the entity and event rows of an article by those of ``analysis``."""
+    conn.execute(entity_table.delete().where(entity_table.c.article_id == article_id))
+    conn.execute(event_table.delete().where(event_table.c.article_id == article_id))
+    if not analysis:
+        return
+    entities = entity_rows(article_id, analysis)
+    events = event_rows(article_id, analysis)
+    if entities:
+        conn.execute(entity_table.insert(), entities)
+    if events:
+        conn.execute(event_table.insert(), events)
 
 
 def _dialect_insert(conn: Connection) -> Callable[..., Any]:

@@ -22,7 +22,7 @@ PUBLIC = "http://93.184.216.34"  # an IP literal: the guard needs no DNS lookup 
 
 
 def make_fetcher(handler: Callable[[httpx.Request], httpx.Response], **overrides) -> Fetcher:
-    settings = Settings(**overrides)
+    settings = Settings(**{"host_rate": 1000.0, **overrides})  # politeness has its own tests
     return Fetcher(settings, transport=httpx.MockTransport(handler))
 
 

@@ -72,6 +72,9 @@ def test_every_parseable_feed_item_is_stored(crawled, news_site):
         from sqlalchemy import text
 
         stored = {row[0] for row in conn.execute(text("SELECT canonical_url FROM article"))}
+        # an entry whose text is stored under another URL (a reposted quote) is an indexed copy of that article
+        stored |= {row[0] for row in conn.execute(
+            text("SELECT identity FROM item WHERE state = 'indexed' AND article_id IS NOT NULL"))}
     for name, outcome in expected_feeds(news_site).items():
         report = reports[feed_source_id(FEEDS / name)]
         if isinstance(outcome, ParseError):

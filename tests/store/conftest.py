@@ -45,7 +45,9 @@ def db_url(request, tmp_path) -> str:
     store = Store.open(url)
     try:
         with store.engine.begin() as conn:
-            conn.execute(text("TRUNCATE event, entity, article, source RESTART IDENTITY CASCADE"))
+            conn.execute(text(
+                "TRUNCATE page, item, article_band, event, entity, article, story, source RESTART IDENTITY CASCADE"
+            ))
     finally:
         store.close()
     return url

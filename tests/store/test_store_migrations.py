@@ -37,12 +37,12 @@ def test_upgrade_creates_schema_and_is_idempotent(empty_url):
     upgrade_db(empty_url)
     engine = make_engine(empty_url)
     try:
-        assert _version(engine) == "0001"
+        assert _version(engine) == "0002"
         tables = set(inspect(engine).get_table_names())
         assert {"source", "article", "entity", "event", "alembic_version"} <= tables
         upgrade_db(engine)  # again, through an engine this time
         upgrade_db(empty_url)
-        assert _version(engine) == "0001"
+        assert _version(engine) == "0002"
     finally:
         engine.dispose()
 
@@ -137,7 +137,7 @@ def test_alembic_command_line_works_with_the_shipped_ini(tmp_path):
     assert done.returncode == 0, done.stderr
     engine = make_engine(url)
     try:
-        assert _version(engine) == "0001"
+        assert _version(engine) == "0002"
     finally:
         engine.dispose()
 
@@ -155,3 +155,25 @@ def test_downgrade_to_base_removes_everything(tmp_path):
         assert set(inspect(engine).get_table_names()) == {"alembic_version"}
     finally:
         engine.dispose()
+
+
+def test_upgrade_from_0001_gives_existing_articles_a_story_and_an_indexed_item(empty_url, make_article):
+    upgrade_db(empty_url, "0001")
+    engine = make_engine(empty_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO source (id, name, url, kind, tags, active, created_at, "
+                              "consecutive_failures) VALUES ('src', 'S', 'https://e.org/f', 'feed', '[]', "
+                              "true, CURRENT_TIMESTAMP, 0)"))
+            for n in (1, 2):
+                conn.execute(text("INSERT INTO article (source_id, url, canonical_url, guid, title, fetched_at, "
+                                  "text, text_origin) VALUES ('src', :u, :u, :g, 'T', CURRENT_TIMESTAMP, 'body', "
+                                  "'page')"), {"u": f"https://e.org/{n}", "g": f"g{n}"})
+    finally:
+        engine.dispose()
+    with Store.open(empty_url) as store:
+        assert store.get_article(2)["story_id"] == 2
+        assert store.get_story(1)["sources"] == ["src"]
+        assert store.item_counts() == {"indexed": 2}
+        new = store.add_article(make_article(3, source_id="src", text="a new body " * 30), None)
+        assert store.get_article(new)["story_id"] == 3  # the story sequence continues after the backfill
