@@ -98,6 +98,8 @@ def parse_feed(
     items = [_item(entry, url=url, language=language) for entry in parsed.entries]
     kept = [item for item in items if item.url or item.title or item.summary or item.content]
     if len(kept) < len(items):
+        if not kept and problem and problem.startswith("malformed XML"):
+            raise reject(problem)  # nothing usable was recovered: the feed is broken, not empty
         warnings.append(f"dropped {len(items) - len(kept)} empty item(s) (no link, title or text)")
         items = kept
     warning = "; ".join(warnings) or None
