@@ -174,7 +174,7 @@ def _build_crawler(store, stop: threading.Event, stack: ExitStack):
     from pipeline.fetch import Fetcher
 
     settings = _settings()
-    fetcher = stack.enter_context(Fetcher(settings))
+    fetcher = stack.enter_context(Fetcher(settings, stop=stop))  # stop also cuts waits for a host slot
     return Crawler(settings, store, fetcher, Analyzer(settings), stop=stop)
 
 
@@ -198,6 +198,7 @@ def crawl(
             stack.callback(store.close)
             store.sync_sources(selected)
             crawler = _build_crawler(store, stop, stack)
+            crawler.resume(selected)  # items a killed or stopped pass left unfinished, first
             progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                 TimeElapsedColumn(), console=err_console, transient=True, disable=as_json)
             with progress:
@@ -290,6 +291,8 @@ def search(
             head.append(hit.title or "(untitled)", style="bold")
             console.print(head)
             meta = [hit.source_id, hit.published.date().isoformat() if hit.published else "undated"]
+            if hit.source_count > 1:
+                meta.append(f"{hit.source_count} sources: {', '.join(hit.sources)}")
             for label, values in (("companies", hit.companies), ("jurisdictions", hit.jurisdictions),
                                   ("events", hit.event_types)):
                 if values:
@@ -323,14 +326,17 @@ def _hit_json(hit) -> dict:
 def analyze(
     input: Annotated[str, typer.Option("--input", "-i", help="JSON Lines file, or - for stdin.")] = "-",
     output: Annotated[str, typer.Option("--output", "-o", help="Output file, or - for stdout.")] = "-",
+    processes: Annotated[int, typer.Option("--processes", "-p", min=1, max=64,
+                                           help="Worker processes, each with its own model.")] = 1,
 ) -> None:
     """Analyse articles (JSON Lines in, JSON Lines out, as ../shared/spec/analysis.md says)."""
 
     def go() -> int:
         from pipeline.analyze import Analyzer, run_jsonl
 
-        analyzer = Analyzer(_settings())
+        analyzer = Analyzer(_settings(), processes=processes)
         with ExitStack() as stack:
+            stack.callback(analyzer.close)
             if input == "-":
                 lines = sys.stdin
             else:
@@ -344,6 +350,114 @@ def analyze(
         return 0 if failed == 0 else 1
 
     raise typer.Exit(_run_guarded(go))
+
+
+@app.command("eval")
+def eval_(
+    gold: Annotated[list[Path], typer.Argument(help="Gold JSON Lines files (bench/gold/*.jsonl).")],
+    split: Annotated[str, typer.Option("--split", help="tune, test or all.")] = "all",
+    baselines: Annotated[bool, typer.Option("--baselines", help="Also score plain NER and keywords.")] = False,
+    corpus: Annotated[Path | None, typer.Option("--corpus", help="Corpus directory (default ../shared/corpus).")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
+    errors: Annotated[bool, typer.Option("--errors", help="List each tune item's misses.")] = False,
+    meantime: Annotated[bool, typer.Option("--meantime", help="Also score date normalisation on MEANTIME.")]
+    = False,
+) -> None:
+    """Score the analysis against gold files (../shared/spec/analysis.md, "How quality is scored")."""
+    if split not in ("tune", "test", "all"):
+        raise _fail(f"--split: must be tune, test or all (got {split!r})", 2)
+    if errors and split == "test":
+        raise _fail("--errors lists items case by case: not for the test split (use --split tune)", 2)
+
+    def go() -> None:
+        from pipeline.evaluate.gold import default_corpus_dir
+        from pipeline.evaluate.runner import evaluate
+
+        progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), console=err_console, transient=True, disable=as_json)
+        tasks: dict[str, int] = {}
+
+        def advance(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = progress.add_task(f"analysing ({name})", total=total)
+            progress.update(tasks[name], completed=done)
+
+        with progress:
+            report = evaluate(gold, split=split, baselines=baselines, corpus_dir=corpus, settings=_settings(),
+                              progress=advance)
+        meantime_result = None
+        if meantime:
+            from pipeline.evaluate.meantime import evaluate_meantime
+
+            meantime_result = evaluate_meantime(corpus or default_corpus_dir())
+        tune_errors = [e for e in report.scores["regwatch"].item_errors if e.split == "tune"] if errors else []
+        if as_json:
+            payload = report.as_dict()
+            if meantime_result is not None:
+                payload["meantime"] = meantime_result.as_dict()
+            if errors:
+                payload["errors"] = [e.as_dict() for e in tune_errors]
+            sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+            return
+        _print_eval(report, meantime_result)
+        if errors:
+            _print_item_errors(tune_errors, report.split_counts.get("test", 0))
+
+    _run_guarded(go)
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _print_eval(report, meantime_result) -> None:
+    from pipeline.evaluate.score import MEASURE_LABELS, MEASURES
+
+    counts = report.split_counts
+    console.print(f"split {report.split}: {counts['total']} items (tune {counts.get('tune', 0)}, "
+                  f"test {counts.get('test', 0)})")
+    table = Table(title="quality against the gold labels")
+    table.add_column("measure")
+    for name in report.scores:
+        table.add_column(name, justify="right")
+    for measure in MEASURES:
+        for part in ("precision", "recall", "f1"):
+            label = f"{MEASURE_LABELS[measure]} {dict(precision='P', recall='R', f1='F1')[part]}"
+            table.add_row(label, *(_fmt(getattr(s.counts[measure], part)) for s in report.scores.values()))
+        table.add_section()
+    table.add_row(MEASURE_LABELS["effective_date"],
+                  *(f"{_fmt(s.effective_date_accuracy)} ({s.dates_found}/{s.dated_events})"
+                    for s in report.scores.values()))
+    if meantime_result is not None:
+        table.add_row("MEANTIME DATE accuracy", _fmt(meantime_result.regwatch_accuracy),
+                      *("" for _ in list(report.scores)[1:]))
+    console.print(table)
+    if meantime_result is not None:
+        skipped = ", ".join(f"{reason} {n}" for reason, n in meantime_result.skipped.most_common())
+        console.print(f"MEANTIME: {meantime_result.cases} DATE expressions in {meantime_result.documents} documents; "
+                      f"regwatch {_fmt(meantime_result.regwatch_accuracy)} "
+                      f"({meantime_result.regwatch_correct}/{meantime_result.cases}), dateparser alone "
+                      f"{_fmt(meantime_result.dateparser_accuracy)} "
+                      f"({meantime_result.dateparser_correct}/{meantime_result.cases}); skipped: {skipped}")
+
+
+def _print_item_errors(item_errors, test_items: int) -> None:
+    from pipeline.evaluate.score import MEASURE_LABELS
+
+    for item in item_errors:
+        console.print(Text(f"{item.id}  ({item.where})", style="bold"))
+        for measure, (false_pos, false_neg) in item.errors.items():
+            line = Text(f"  {MEASURE_LABELS[measure]}:")
+            if false_pos:
+                line.append(f" +{', +'.join(false_pos)}", style="yellow")
+            if false_neg:
+                line.append(f" -{', -'.join(false_neg)}", style="red")
+            console.print(line)
+    note = f"{len(item_errors)} tune item(s) with errors (+ false positive, - false negative)"
+    if test_items:
+        note += f"; the {test_items} test item(s) are not listed"
+    console.print(note)
 
 
 @app.command()
@@ -371,6 +485,42 @@ def status(
         console.print(table)
 
     _run_guarded(go)
+
+
+@app.command()
+def reprocess(
+    since: Annotated[datetime | None, typer.Option("--since", formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"],
+                                                   help="Only articles fetched on or after DATE.")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Only this source id.")] = None,
+) -> None:
+    """Extract (from the archived raw pages) and analyse stored articles again, in place."""
+
+    def go() -> int:
+        from pipeline.analyze import Analyzer
+        from pipeline.reprocess import reprocess as run_reprocess
+
+        store = _open_store()
+        analyzer = Analyzer(_settings())
+        progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), console=err_console, transient=True)
+        task = progress.add_task("reprocessing", total=None)
+        try:
+            with progress:
+                report = run_reprocess(
+                    store, analyzer, since=since.replace(tzinfo=UTC) if since else None, source_id=source,
+                    on_start=lambda total: progress.update(task, total=total),
+                    on_article=lambda _id: progress.advance(task),
+                )
+        finally:
+            getattr(analyzer, "close", lambda: None)()
+            store.close()
+        console.print(f"{report.articles} articles reprocessed: {report.extracted} extracted again from their "
+                      f"archived page, {report.analysed_only} analysed again only, {report.failed} failed")
+        for problem in report.problems[:10]:
+            err_console.print(Text(problem, style="red"))
+        return 0 if report.failed == 0 else 1
+
+    raise typer.Exit(_run_guarded(go))
 
 
 def _state_json(state) -> dict:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import date
+from itertools import islice
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -21,12 +25,33 @@ logger = logging.getLogger(__name__)
 
 
 class Analyzer:
-    """Runs the analysis pipeline. The spaCy model is loaded on first use, not on construction."""
+    """Runs the analysis pipeline. The spaCy model is loaded on first use, not on construction.
 
-    def __init__(self, settings: Settings | None = None, nlp: Language | None = None) -> None:
+    With ``processes`` > 1, ``analyze_many`` runs in that many worker processes, each with its own model
+    (spaCy's ``nlp.pipe(n_process=...)`` would ship every Doc back through ``Doc.to_bytes``, which cannot
+    carry the ``doc._.regwatch_*`` results). The workers start on first use and live until ``close()``;
+    they load the default model, not an ``nlp`` passed here. Results keep the input order.
+    """
+
+    def __init__(self, settings: Settings | None = None, nlp: Language | None = None, processes: int = 1) -> None:
         self.settings = settings or Settings()
         self._nlp = nlp
+        self.processes = max(1, processes)
+        self._pool: ProcessPoolExecutor | None = None
+        self._pool_size = 0
         register_extensions()
+
+    def __enter__(self) -> Analyzer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stops the worker processes, if any were started."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
     @property
     def nlp(self) -> Language:
@@ -38,11 +63,15 @@ class Analyzer:
         return next(self.analyze_many([article], default_published=default_published))
 
     def analyze_many(
-        self, articles: Iterable[ArticleInput], *, default_published: date | None = None
+        self, articles: Iterable[ArticleInput], *, default_published: date | None = None,
+        n_process: int | None = None,
     ) -> Iterator[dict]:
-        """Same order as the input, batched through ``nlp.pipe``."""
-        nlp = self.nlp
+        """Same order as the input, batched through ``nlp.pipe``; ``n_process`` overrides ``processes``."""
         fallback = default_published or date.today()
+        if (n_process or self.processes) > 1:
+            yield from self._analyze_parallel(articles, fallback, n_process or self.processes)
+            return
+        nlp = self.nlp
         prepared = ((self._prepare(article, fallback), article) for article in articles)
         batch_size = max(1, self.settings.analyze_batch_size)
         for doc, article in nlp.pipe(prepared, as_tuples=True, batch_size=batch_size):
@@ -50,6 +79,28 @@ class Analyzer:
                 yield self._output(doc, article)
             except Exception as exc:  # one article's failure must name it
                 raise AnalyzeError(f"article {article.id}: {exc}", source_id=article.source, url=article.url) from exc
+
+    def _analyze_parallel(self, articles: Iterable[ArticleInput], fallback: date, processes: int) -> Iterator[dict]:
+        """Chunks of ``batch_size`` to the workers, at most two per worker in flight; a window smaller than
+        ``batch_size * processes`` is split evenly, so a short input still uses every worker."""
+        if self._pool is None or self._pool_size != processes:
+            self.close()
+            self._pool_size = processes
+            self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_init_worker, initargs=(self.settings,))
+        batch_size = max(1, self.settings.analyze_batch_size)
+        iterator = iter(articles)
+        pending: deque[Future] = deque()
+        while True:
+            window = list(islice(iterator, batch_size * processes))
+            if window:
+                size = -(-len(window) // processes)
+                for start in range(0, len(window), size):
+                    pending.append(self._pool.submit(_analyze_chunk, window[start : start + size], fallback))
+            while pending and (not window or len(pending) > processes):
+                yield from pending.popleft().result()
+            if not window:
+                return
 
     def _prepare(self, article: ArticleInput, fallback: date) -> Doc:
         doc = self.nlp.make_doc(article.text or "")
@@ -70,7 +121,7 @@ class Analyzer:
         return {
             "id": article.id,
             "relevant": bool(events),
-            "relevance": relevance_score(events, article.title),
+            "relevance": relevance_score(events, article.title, doc._.regwatch_relevance),
             "summary": summarise(doc, events, article.title),
             "companies": entities.company_list(actors),
             "authorities": entities.authority_list(),
@@ -79,3 +130,18 @@ class Analyzer:
             "events": [e.as_dict() for e in events],
             "model": model_label(self.nlp),
         }
+
+
+_worker: Analyzer | None = None
+
+
+def _init_worker(settings: Settings) -> None:
+    global _worker
+    _worker = Analyzer(settings)
+    _worker.nlp  # noqa: B018  (load the model before the first chunk arrives)
+
+
+def _analyze_chunk(articles: list[ArticleInput], fallback: date) -> list[dict]:
+    if _worker is None:
+        raise AnalyzeError("analysis worker process was not initialised")
+    return list(_worker.analyze_many(articles, default_published=fallback))

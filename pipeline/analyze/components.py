@@ -20,9 +20,10 @@ from spacy.tokens import Doc
 
 from pipeline.analyze.dates import resolve_dates
 from pipeline.analyze.entities import extract_entities
-from pipeline.analyze.events import MIN_CONFIDENCE, extract_events
+from pipeline.analyze.events import MIN_CONFIDENCE, extract_events, rank_events
 from pipeline.analyze.gazetteer import GazetteerMatcher, load_gazetteer
 from pipeline.analyze.places import DEFAULT_PLACES, PlaceResolver, default_resolver
+from pipeline.analyze.ranker import load_model
 
 _LINE_BREAK = re.compile(r"\s*\n\s*")
 _EXTENSIONS = (
@@ -33,6 +34,7 @@ _EXTENSIONS = (
     "regwatch_entities",
     "regwatch_dates",
     "regwatch_events",
+    "regwatch_relevance",
 )
 
 
@@ -115,17 +117,30 @@ class DateResolver:
         return doc
 
 
-@Language.factory("regwatch_events", default_config={"min_confidence": MIN_CONFIDENCE})
-def make_events(nlp: Language, name: str, min_confidence: float) -> EventFinder:
+@Language.factory("regwatch_events", default_config={"min_confidence": MIN_CONFIDENCE, "use_model": True})
+def make_events(nlp: Language, name: str, min_confidence: float, use_model: bool) -> EventFinder:
     register_extensions()
-    return EventFinder(min_confidence)
+    return EventFinder(min_confidence, use_model)
 
 
 class EventFinder:
-    def __init__(self, min_confidence: float) -> None:
+    """Cue candidates, then the trained ranker (``data/event_model.json``) when shipped and ``use_model``."""
+
+    def __init__(self, min_confidence: float, use_model: bool = True) -> None:
         self.min_confidence = min_confidence
+        self.model = load_model() if use_model else None
 
     def __call__(self, doc: Doc) -> Doc:
+        if self.model is not None:
+            doc._.regwatch_events, doc._.regwatch_relevance = rank_events(
+                doc,
+                doc._.regwatch_entities,
+                doc._.regwatch_dates or [],
+                anchor_date(doc),
+                doc._.regwatch_title,
+                self.model,
+            )
+            return doc
         doc._.regwatch_events = extract_events(
             doc,
             doc._.regwatch_entities,

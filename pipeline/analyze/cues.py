@@ -145,7 +145,76 @@ CUES: tuple[Cue, ...] = (
     _cue("law_or_regulation", rf"\bnew {_LAW_NOUN}\b", STRONG),
     _cue("law_or_regulation", rf"\b{_LAW_VERB}\b[^.;]{{0,50}}\b{_LAW_NOUN}\b", MEDIUM),
     _cue("law_or_regulation", rf"\b{_LAW_NOUN}\b[^.;]{{0,40}}\b{_LAW_VERB}\b", MEDIUM),
+    # treaties, courts, recalls, policies: weaker readings the trained ranker weighs
+    _cue(
+        "law_or_regulation",
+        r"\bwithdr(aw|aws|ew|awal|awing) (\w+ ){0,4}from (the |dozens of |several )?[^.;]{0,60}"
+        r"\b(treaty|treaties|convention|court|accord|agreement|bloc|bodies|organi[sz]ations?|union|pact|alliance|"
+        r"council|icc)\b",
+        STRONG,
+    ),
+    _cue(
+        "law_or_regulation",
+        r"\b(sign|ratif|approv|join|accede|adopt)\w* [^.;]{0,40}\b(treaty|convention|accord)\b|\breferendum\b",
+        MEDIUM,
+    ),
+    _cue("law_or_regulation", r"\bnew (\w+ ){0,3}polic(y|ies)\b|\bpolicy change\b", MEDIUM),
+    _cue(
+        "law_or_regulation",
+        r"\b(court|judge|tribunal|justices)\b[^.;]{0,60}\b(rul(es|ed|ing)|judged|uph(o|e)ld|upholds|struck down|"
+        r"strikes? down|declar(es|ed) [^.;]{0,20}(unconstitutional|illegal|invalid))\b",
+        MEDIUM,
+    ),
+    _cue("law_or_regulation", r"\brecall(s|ed)?\b|\b(drug|device|medicine) safety\b|\bfield safety notice\b", MEDIUM),
+    _cue(
+        "ban",
+        r"\bsuspend(s|ed|ing)? (the )?(access|flights?|imports?|trading|operations|sales?|use|administration|"
+        r"exports?)\b",
+        MEDIUM,
+    ),
+    _cue("ban", r"\border(s|ed)? [^.;]{0,50}\bto (stop|halt|cease|suspend|close)\b", MEDIUM),
+    _cue("ban", r"\bclos(e|es|ed|ing) (the |its )?(\w+ ){0,2}(border|borders|airspace|crossings?)\b", MEDIUM),
+    _cue("ban", r"\b(temporary restraining order|preliminary injunction|injunction)\b", MEDIUM),
+    _cue("ban", r"\bshut(s|ting)? down\b", WEAK, "place"),
+    _cue(
+        "sanction_or_export_control",
+        r"\bban(s|ned)? [^.;]{0,80}\bfrom (entering|the country|travel)|\b(entry|travel|visa) bans?\b",
+        MEDIUM,
+    ),
+    _cue("sanction_or_export_control", r"\b(arms|weapons?|defen[cs]e equipment|technology) exports?\b", MEDIUM),
+    _cue("trade_or_tax", r"\bbudget\b|\btax(es|ation)?\b|\blev(y|ies)\b", WEAK),
+    _cue("trade_or_tax", r"\b(trade|economic|minerals?|resources|investment) (deal|agreement|partnership)\b", MEDIUM),
+    _cue(
+        "merger_decision",
+        r"\b(complet|finali[sz]|clos)\w* (its |the |a )?[^.;]{0,30}\b(acquisition|merger|takeover)\b",
+        MEDIUM,
+    ),
+    _cue("investigation", r"\b(infringement )?proceedings\b|\bcourt case\b|\blegal action\b|\bsummon(s|ed)\b", MEDIUM),
+    _cue("investigation", r"\b(liable|guilty|convicted)\b", WEAK),
+    _cue("license_or_approval", r"\bapprov(e|es|ed|al)\b", WEAK),
+    _cue(
+        "fine_or_penalty",
+        r"\b(compensation|reparations?|refunds?)\b",
+        WEAK,
+    ),
     # company actions
+    _cue(
+        "market_exit",
+        r"\b(end|ends|ended|ending|cease|ceases|ceased|halt|halts|halted) (all )?(its |their )?(operations|"
+        r"business|presence)\b",
+        STRONG,
+        "place",
+    ),
+    _cue(
+        "service_restriction",
+        r"\b(remov|pull|delist|block)\w* [^.;]{0,50}\b(apps?|accounts?|content|posts?|videos?|channels?)\b",
+        MEDIUM,
+    ),
+    _cue(
+        "compliance_change",
+        r"\bin response to\b[^.;]{0,60}\b(laws?|rules?|regulations?|restrictions?|ban|orders?|requirements?)\b",
+        MEDIUM,
+    ),
     _cue(
         "sales_restriction",
         r"\b(halt|stop|end|suspend|ceas|paus|discontinu|restrict|"
@@ -264,7 +333,7 @@ CUES: tuple[Cue, ...] = (
 # Types that override weaker readings of the same sentence: a blocked merger is not a ban.
 SUPPRESSES: dict[str, tuple[str, ...]] = {
     "merger_decision": ("ban", "investigation", "license_or_approval"),
-    "sanction_or_export_control": ("ban", "trade_or_tax"),
+    "sanction_or_export_control": ("ban",),
     "sales_restriction": ("market_exit", "service_restriction"),
     "market_exit": ("service_restriction",),
 }

@@ -29,18 +29,55 @@ _ANCHORED = re.compile(
     re.IGNORECASE,
 )
 _DECADE = re.compile(r"\b\d{2,4}'?s\b")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# The reporting day itself: "today", "earlier today", "now", "on the day" (of a market report), "tonight".
+_SAME_DAY = re.compile(
+    r"^((earlier|later|late|early) )?(today|tonight|now|this (morning|afternoon|evening)|"
+    r"(late |early )?(in |on )?the day)$",
+    re.IGNORECASE,
+)
+_REL_MONTH = re.compile(rf"^(?P<which>last|next|this|coming|past|previous)\s+(?P<month>{_MONTH})$", re.IGNORECASE)
+_BARE_MONTH = re.compile(rf"^({_MONTH})\.?$", re.IGNORECASE)
+_DAY_MONTH = re.compile(
+    rf"^(?:(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{_MONTH})|(?P<m2>{_MONTH})\.?\s+"
+    rf"(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?)$",
+    re.IGNORECASE,
+)
+_WEEKDAY_ONLY = re.compile(rf"^((?P<which>last|next|this|coming|past|previous)\s+)?(?P<day>{_WEEKDAY})$", re.IGNORECASE)
+_SHORT_YEAR = re.compile(r"^['\u2019](\d\d)$")
+_NUMERIC = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})$")
+_YEAR_PART = re.compile(
+    r"^(the )?(start|beginning|end|middle|rest|remainder|course|whole|entire) of (the|this|that|next|last) year$",
+    re.IGNORECASE,
+)
 _YEAR = re.compile(r"\b((?:1[6-9]|20)\d\d)\b")
+WEEKDAY_AHEAD = 2  # a bare weekday up to two days ahead is the coming one ("Wednesday" said on a Monday)
 _LEADING = re.compile(r"^(the|on|by|from|until|since|in|of|early|late|mid|mid-|end of|beginning of)\s+", re.I)
 
 # Words right before a date that say when something takes effect, or when it was announced.
+_WHEN = r"( on| in| from| at)?"
 EFFECTIVE_CUE = re.compile(
-    r"\b(from|starting( on| from)?|start(s|ing)? on|effective( from| on| as of)?|as of|as from|"
-    r"beginning( on)?|"
-    r"by|no later than|takes? effect( on| from)?|took effect( on)?|goes into effect( on)?|"
-    r"went into effect( on)?|"
-    r"comes? into (force|effect)( on)?|came into (force|effect)( on)?|enters? into force( on)?|"
-    r"entered into force( on)?|in force (from|on)|appl(y|ies|ied) from|will apply( from| on)?|"
-    r"kicks? in( on)?|go(es)? live( on)?)\s*(the\s+)?$",
+    r"\b(from|starting( on| from| in)?|start(s|ing)? on|effective( from| on| as of| in)?|as of|as from|"
+    r"beginning( on| in)?|"
+    rf"by|no later than|takes? effect{_WHEN}|took effect{_WHEN}|goes into effect{_WHEN}|"
+    rf"went into effect{_WHEN}|(go|goes|went|come|comes|came) into (force|effect){_WHEN}|"
+    rf"enters? into force{_WHEN}|entered into force{_WHEN}|in force (from|on|in)|appl(y|ies|ied) from|"
+    rf"will apply{_WHEN}|kicks? in{_WHEN}|go(es)? live{_WHEN}|"
+    rf"will be (introduced|implemented|banned|phased out|in place|enforced|required){_WHEN})\s*(the\s+)?$",
+    re.IGNORECASE,
+)
+# The same with a few words between: "comes into force in Britain on 1 July", "will apply to all firms from".
+EFFECTIVE_NEAR = re.compile(
+    r"\b(effect|force|apply|applies|effective|kicks? in|go(es)? live)\b(\s+[\w'-]+){1,4}?\s+(on|from|in|by)\s*"
+    r"(the\s+)?$",
+    re.IGNORECASE,
+)
+# An effect stated without a date ("the law takes effect") happens on the day of the story.
+EFFECT_TODAY = re.compile(
+    r"\b(takes effect|take effect|comes into (force|effect)|come into (force|effect)|enters into force|"
+    r"enter into force|goes into effect|go into effect|kicks in)\b(?!\s+(on|in|from|at|by|next|later|after|"
+    r"when|once|within|\d))",
     re.IGNORECASE,
 )
 ANNOUNCEMENT_CUE = re.compile(
@@ -96,9 +133,14 @@ def _parser(base: date) -> DateDataParser:
 
 
 @lru_cache(maxsize=4096)
-def resolve_date_text(text: str, base: date) -> tuple[str, str] | None:
-    """``(iso, precision)`` for a date expression, or None when it names no point in time."""
+def resolve_date_text(text: str, base: date, future: bool = False) -> tuple[str, str] | None:
+    """``(iso, precision)`` for a date expression, or None when it names no point in time. ``future``: the
+    words around it say it is still to come ("from Monday", "effective 1 July"), so a weekday or a month
+    named without a year is the next one, not the last."""
     cleaned = " ".join(text.replace("\u2019", "'").split()).strip(" ,.;:()")
+    special = _special_date(cleaned, base, future)
+    if special is not None:
+        return special
     if not cleaned or _DECADE.search(cleaned) or not _ANCHORED.search(cleaned):
         return None
     previous = None
@@ -121,15 +163,97 @@ def resolve_date_text(text: str, base: date) -> tuple[str, str] | None:
     return value.isoformat(), "day"
 
 
+def _month_number(word: str) -> int:
+    return _MONTHS.index(word[:3].lower()) + 1
+
+
+def _nearest_year(base: date, month: int) -> int:
+    """The year of a month named without one: the story's own year, unless that puts it more than six months
+    ahead (then last year: "11 December" in a January story) or ten months back (then next year)."""
+    delta = month - base.month
+    if delta > 6:
+        return base.year - 1
+    if delta <= -10:
+        return base.year + 1
+    return base.year
+
+
+def _special_date(text: str, base: date, future: bool = False) -> tuple[str, str] | None:
+    """The expressions dateparser gets wrong or misses, resolved against ``base``."""
+    lowered = text.lower()
+    while lowered.startswith(("on ", "from ", "by ", "since ", "until ", "in ")):
+        lowered = lowered.split(" ", 1)[1]
+    if _SAME_DAY.match(lowered):
+        return base.isoformat(), "day"
+    if _YEAR_PART.match(lowered):
+        word = lowered.split()[-2]
+        year = base.year + {"next": 1, "last": -1}.get(word, 0)
+        return f"{year:04d}", "year"
+    if match := _SHORT_YEAR.match(lowered):
+        two = int(match.group(1))
+        year = 1900 + two if 1900 + two <= base.year - 10 + 100 and two > base.year % 100 else 2000 + two
+        return f"{year:04d}", "year"
+    if match := _NUMERIC.match(lowered):
+        month, day, year = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        year += 2000 if year < 100 and year <= base.year % 100 + 1 else (1900 if year < 100 else 0)
+        try:
+            return date(year, month, day).isoformat(), "day"
+        except ValueError:
+            return None
+    if match := _REL_MONTH.match(lowered):
+        which, month = match.group("which"), _month_number(match.group("month"))
+        if which in ("last", "past", "previous"):
+            year = base.year if month < base.month else base.year - 1
+        elif which in ("next", "coming"):
+            year = base.year if month > base.month else base.year + 1
+        else:
+            year = base.year
+        return f"{year:04d}-{month:02d}", "month"
+    if _BARE_MONTH.match(lowered) and lowered not in ("may", "mar"):
+        month = _month_number(lowered)
+        year = base.year + (month < base.month) if future else _nearest_year(base, month)
+        return f"{year:04d}-{month:02d}", "month"
+    if match := _DAY_MONTH.match(lowered):
+        day = int(match.group("d1") or match.group("d2"))
+        month = _month_number(match.group("m1") or match.group("m2"))
+        year = base.year + ((month, day) < (base.month, base.day)) if future else _nearest_year(base, month)
+        try:
+            return date(year, month, day).isoformat(), "day"
+        except ValueError:
+            return None
+    if match := _WEEKDAY_ONLY.match(lowered):
+        which, weekday = match.group("which"), _WEEKDAYS.index(match.group("day")[:3])
+        ahead = (weekday - base.weekday()) % 7
+        if which in ("next", "coming"):
+            offset = ahead or 7
+        elif which in ("last", "past", "previous"):
+            offset = -((base.weekday() - weekday) % 7 or 7)
+        elif which == "this" or future:
+            offset = ahead
+        else:  # a bare weekday: the nearest one, the day itself included
+            offset = ahead if ahead <= WEEKDAY_AHEAD else ahead - 7
+        return date.fromordinal(base.toordinal() + offset).isoformat(), "day"
+    return None
+
+
 def date_kind(doc: Doc, span: Span) -> str:
     """``effective`` / ``announcement`` / ``other`` from the few words before the date."""
     window_start = max(span.sent.start, span.start - 6)
     before = doc[window_start : span.start].text
-    if EFFECTIVE_CUE.search(before):
+    if EFFECTIVE_CUE.search(before) or EFFECTIVE_NEAR.search(before):
         return "effective"
     if ANNOUNCEMENT_CUE.search(before):
         return "announcement"
     return "other"
+
+
+_PAST_CONTEXT = re.compile(r"\b(took|went|came|entered|was|were|had|has been|have been|since)\b", re.IGNORECASE)
+
+
+def _future_context(doc: Doc, span: Span) -> bool:
+    """An effective date not told in the past tense ("took effect on Monday") is still to come."""
+    before = doc[max(span.sent.start, span.start - 8) : span.start].text
+    return not _PAST_CONTEXT.search(before)
 
 
 def resolve_dates(doc: Doc, published: date) -> list[ResolvedDate]:
@@ -137,9 +261,10 @@ def resolve_dates(doc: Doc, published: date) -> list[ResolvedDate]:
     for ent in doc.ents:
         if ent.label_ != "DATE":
             continue
-        resolved = resolve_date_text(ent.text, published)
+        kind = date_kind(doc, ent)
+        resolved = resolve_date_text(ent.text, published, kind == "effective" and _future_context(doc, ent))
         if resolved is None:
             continue
         iso, precision = resolved
-        found.append(ResolvedDate(ent.text, iso, precision, date_kind(doc, ent), ent.start, ent.end))
+        found.append(ResolvedDate(ent.text, iso, precision, kind, ent.start, ent.end))
     return found

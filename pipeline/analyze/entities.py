@@ -1,8 +1,15 @@
 """Who and where an article talks about: companies, authorities and jurisdictions, with mentions.
 
-Sources, strongest first: gazetteer hits, then NER entities (ORG, GPE, LOC, NORP, PERSON) sorted by
-the name's shape ("... Commission" is an authority, "... University" is neither). A name that is a
-company anywhere in the document is one everywhere: its mentions are counted over the whole text,
+Candidates, strongest first: gazetteer hits; NER entities (ORG, PRODUCT, PERSON, GPE, LOC, NORP) sorted by
+the name's shape ("... Commission" is an authority, "... University" is neither, "iPod" is a product);
+names followed by a legal form ("Click Profit, LLC"); names the article calls a business ("e-commerce
+company Coupang"). The NER's errors are repaired on the way: two names it merged are split ("A and B"),
+a leading demonym is a place of its own ("Japanese Nippon Steel"), a country it calls a person is a place,
+a known company inside a person's name is that person ("Jacqueline Ford"), a longer name of a known company
+is another company ("Apple Corps"), a maker before its product is the company ("Mozilla Firefox").
+
+A candidate is kept only with evidence that it is a business (see ``_company_evidence``), and a name that
+is a company anywhere in the document is one everywhere: its mentions are counted over the whole text,
 including spans the NER tagged PERSON ("Zoom").
 """
 
@@ -16,10 +23,15 @@ from spacy.tokens import Doc, Span
 
 from pipeline.analyze.gazetteer import Gazetteer
 from pipeline.analyze.names import (
+    CORPORATE_WORDS,
+    LEGAL_SUFFIX_WORDS,
+    balanced,
     clean_org_name,
     looks_like_authority,
+    looks_like_business,
     looks_like_media,
     looks_like_non_company,
+    looks_like_product,
     name_key,
     plausible_company_name,
 )
@@ -30,10 +42,13 @@ _STATE_ACTS_AFTER = re.compile(
     r"^\s*(?:'s\s+)?(?:state\s+)?(?:attorney general|attorneys general|ag\b|governor|gov\.|legislature|"
     r"lawmakers|"
     r"legislators|senate|assembly|house|department|officials|regulators|law|statute|sued|sues|passed|bans?\b|"
-    r"banned|fined|enacted|requires|government|public utilities commission|courts?\b)",
+    r"banned|fined|enacted|requires|government|public utilities commission|courts?\b|premier|provincial|"
+    r"parliament|regional government|state government|ministry|minister)",
     re.IGNORECASE,
 )
-_STATE_ACTS_BEFORE = re.compile(r"\b(state of|governor of|attorney general of)\s*$", re.IGNORECASE)
+_GOVERNMENT_IN_NAME = re.compile(r"\s(government|legislature|parliament|assembly)$", re.IGNORECASE)
+# "the State of Texas sued" is the state acting; "the U.S. state of South Carolina" only says where.
+_STATE_ACTS_BEFORE = re.compile(r"(\bState of|\b[Gg]overnor of|\b[Aa]ttorney [Gg]eneral of|\b[Pp]remier of)\s*$")
 
 
 @dataclass
@@ -44,6 +59,7 @@ class Mention:
     name: str  # canonical name; for places the code
     code: str | None = None  # jurisdiction of a place or authority
     how: str = ""  # gazetteer, ner, text; for places name / demonym / metonym / state
+    key: str = ""  # for company mentions: the key of the company in DocEntities.companies
 
 
 @dataclass
@@ -54,6 +70,7 @@ class CompanyInfo:
     mentions: int = 0
     media: bool = False
     from_gazetteer: bool = False
+    hows: Counter = field(default_factory=Counter)  # where the candidate came from: gazetteer, ner, suffix, maker, ...
 
 
 @dataclass
@@ -91,6 +108,7 @@ def extract_entities(
     """``title_end``: the token where a title glued to the front of the text ends (0 when there is none)."""
     mentions: list[Mention] = []
     covered: set[int] = set()
+    ents = doc.ents
     for span in doc._.regwatch_gazetteer:
         entry = gazetteer.lookup(span.kb_id_)
         if entry is None:
@@ -102,19 +120,41 @@ def extract_entities(
                 mentions.append(Mention(span.start, span.end, "place", place.code, place.code, place.how))
             continue
         code = entry.jurisdiction
+        host = _enclosing_entity(doc, span, ents)
         if entry.kind == "authority" and code is None:
-            code = _place_inside(_enclosing_entity(doc, span), resolver)
+            code = _place_inside(host, resolver)
+        if entry.kind == "company" and host is not span:
+            if host.label_ == "PERSON" and host.start < span.start:  # "Jacqueline Ford" is not Ford
+                covered.difference_update(range(span.start, span.end))
+                continue
+            longer = _longer_company(doc, span, host, gazetteer)
+            if longer is not None:
+                covered.update(range(longer.start, longer.end))
+                name = clean_org_name(longer.text)
+                mentions.append(Mention(longer.start, longer.end, "company", name, how="extended"))
+                continue
         mentions.append(Mention(span.start, span.end, entry.kind, entry.name, code, "gazetteer"))
+        if entry.kind == "company" and host.start < span.start:  # "Japanese Nippon Steel"
+            lead = resolver.resolve(doc[span.start - 1].text)
+            if lead is not None and lead.how == "demonym":
+                mentions.append(Mention(span.start - 1, span.start, "place", lead.code, lead.code, lead.how))
 
-    for ent in doc.ents:
+    for ent in ents:
         if any(i in covered for i in range(ent.start, ent.end)):
             continue
         mentions.extend(_classify_entity(doc, ent, gazetteer, resolver))
+    text = doc.text  # Doc.text joins every token again on each call
+    mentions.extend(_suffixed_names(doc, text, mentions, covered))
+    mentions.extend(_cued_names(doc, text, mentions, covered, gazetteer))
 
     _resolve_generic_authorities(doc, mentions)
-    companies = _collect_companies(doc, mentions, gazetteer)
+    companies = _collect_companies(doc, text, mentions, gazetteer)
     mentions = [m for m in mentions if m.kind != "company"]
-    mentions.extend(_company_mentions(doc, companies, mentions, title_end))
+    found = _company_mentions(doc, text, companies, mentions, title_end)
+    evidence = _company_evidence(doc, text, companies, found)
+    for key in [k for k in companies if k not in evidence]:
+        del companies[key]
+    mentions.extend(m for m in found if m.key in companies)
     mentions.sort(key=lambda m: (m.start, -m.end))
 
     authorities: dict[str, AuthorityInfo] = {}
@@ -160,8 +200,8 @@ def main_jurisdiction(counts: Counter, mentions: list[Mention], hint: str | None
     return min(tied, key=lambda c: first_seen.get(c, 10**9))
 
 
-def _enclosing_entity(doc: Doc, span: Span) -> Span:
-    for ent in doc.ents:
+def _enclosing_entity(doc: Doc, span: Span, ents: tuple[Span, ...] | None = None) -> Span:
+    for ent in ents if ents is not None else doc.ents:
         if ent.start <= span.start and ent.end >= span.end:
             return ent
     return span
@@ -200,27 +240,225 @@ def _classify_entity(doc: Doc, ent: Span, gazetteer: Gazetteer, resolver: PlaceR
     text = doc[start:end].text
     if label in PLACE_LABELS:
         return _place_mentions(doc, start, end, text, resolver)
-    if label == "PERSON":
-        return [Mention(start, end, "person", text, how="ner")]
-    if label != "ORG":
+    if label in ("PERSON", "ORG"):
+        place = resolver.resolve(text)  # the NER calls "Burkina Faso" and "Mali" people now and then
+        if (
+            place
+            and place.how in ("name", "metonym", "state")
+            and not resolver.also_given_name(text)
+            and (label == "ORG" or place.how != "metonym")
+        ):
+            return _place_mentions(doc, start, end, text, resolver)
+    if label == "PERSON" and not (looks_like_business(text) and not looks_like_non_company(text)):
+        return [Mention(start, end, "person", text, how="ner")]  # but "Velesk Holdings" is a business
+    if label not in ("ORG", "PRODUCT", "PERSON"):
         return []
-    name = clean_org_name(text)
+    return _classify_org(doc, start, end, gazetteer, resolver, label)
+
+
+def _classify_org(
+    doc: Doc, start: int, end: int, gazetteer: Gazetteer, resolver: PlaceResolver, label: str = "ORG"
+) -> list[Mention]:
+    name = balanced(clean_org_name(doc[start:end].text))
+    if not name:
+        return []
     entry = gazetteer.lookup(name)
     if entry is not None:
         kind = "place" if entry.subkind == "place" else entry.kind
         return [Mention(start, end, kind, entry.name, entry.jurisdiction, "gazetteer")]
+    if label == "PRODUCT" or looks_like_product(name):
+        return [Mention(start, end, "other", name, how="product")]
     place = resolver.resolve(name)
-    if place and (place.how in ("name", "metonym") or name.lower().startswith("state of")):
+    if place and (place.how in ("name", "metonym", "state") or name.lower().startswith("state of")):
         return _place_mentions(doc, start, end, name, resolver)
     if looks_like_authority(name):
         return [Mention(start, end, "authority", name, _place_inside(doc[start:end], resolver), "ner")]
+    lead = resolver.resolve(doc[start].text) if end - start > 1 else None
+    if lead is not None and lead.how == "demonym" and not CORPORATE_WORDS.fullmatch(doc[start + 1 : end].text):
+        # "Japanese Nippon Steel": the demonym is a place of its own, the rest the name
+        rest = _classify_org(doc, start + 1, end, gazetteer, resolver)
+        return [Mention(start, start + 1, "place", lead.code, lead.code, lead.how), *rest]
     if looks_like_non_company(name):
-        return [Mention(start, end, "other", name, how="ner")]
+        code = _place_inside(doc[start:end], resolver) if _PUBLIC_BODY.search(name) else None
+        return [Mention(start, end, "other", name, code, how="ner")]
     if looks_like_media(name):
         return [Mention(start, end, "media", name, how="ner")]
+    parts = _coordinated_parts(doc, start, end, gazetteer)
+    if parts:
+        return [m for a, b in parts for m in _classify_org(doc, a, b, gazetteer, resolver)]
+    product = _maker_and_product(doc, start, end, gazetteer)
+    if product is not None:
+        return [Mention(start, product, "company", clean_org_name(doc[start:product].text), how="maker"),
+                Mention(product, end, "other", doc[product:end].text, how="product")]
     if plausible_company_name(name):
         return [Mention(start, end, "company", name, how="ner")]
     return []
+
+
+# Public bodies whose nationality is a jurisdiction that acts: "Royal Australian Navy", "Tanzanian police".
+_PUBLIC_BODY = re.compile(
+    r"\b(army|navy|air force|military|armed forces|forces|guard|police|coast guard|mep|mp|minister|president|"
+    r"prime minister|parliament|government|cabinet|taoiseach|senator|governor|mayor|judge)\b",
+    re.IGNORECASE,
+)
+_PRODUCT_WORDS = frozenset(
+    {
+        "search", "store", "music", "maps", "prime", "office", "pay", "cloud", "drive", "play", "tv", "video", "mail",
+        "messenger", "chat", "assistant", "browser", "phone", "watch", "pro", "plus", "max", "mini", "air", "touch",
+        "app", "apps", "os", "windows", "explorer", "firefox", "chrome", "android", "ios", "kindle", "echo", "alexa",
+        "xbox", "playstation", "galaxy", "pixel", "copilot", "gemini", "bard", "siri", "photos", "news", "books",
+        "translate", "ads", "adwords", "marketplace", "live"
+    }
+)
+_SUFFIX_KEYS = frozenset(w.replace(".", "") for w in LEGAL_SUFFIX_WORDS)
+_ROLE_WORDS = frozenset(
+    {
+        "executive", "executives", "vice", "president", "chief", "director", "directors", "spokesman", "spokeswoman",
+        "spokesperson", "analyst", "analysts", "shares", "stock", "board", "ceo", "chairman", "founder", "employees",
+        "workers", "users", "customers", "chair", "manager", "engineer", "engineers", "staff", "unit", "investors",
+    }
+)
+_GENERIC_EXTENSIONS = frozenset(
+    {
+        "group", "holding", "holdings", "company", "co", "corporation", "corp", "inc", "international", "technologies",
+        "technology", "motor", "motors", "electronics", "platforms", "communications", "systems", "networks",
+        "industries", "enterprises", "services", "worldwide", "global", "entertainment"
+    }
+)
+
+
+def _coordinated_parts(doc: Doc, start: int, end: int, gazetteer: Gazetteer) -> list[tuple[int, int]]:
+    """ "Suirui Zhumu Video Conference and Systec Umeet": two names the NER merged into one.
+
+    Split at "and", "&" or commas when every part starts with a capital, and either each part has two
+    words or more (so "Procter and Gamble" stays whole) or a one-word part is a known name.
+    """
+    cuts = [i for i in range(start + 1, end - 1) if doc[i].lower_ in ("and", ",", "&", "or")]
+    if not cuts:
+        return []
+    parts, left = [], start
+    for i in cuts:
+        if i > left:
+            parts.append((left, i))
+        left = i + 1
+    parts.append((left, end))
+    if len(parts) < 2:
+        return []
+    for a, b in parts:
+        if b <= a or not doc[a].text[:1].isupper():
+            return []
+        if b - a == 1 and gazetteer.lookup(doc[a].text) is None:
+            return []
+    return parts
+
+
+def _maker_and_product(doc: Doc, start: int, end: int, gazetteer: Gazetteer) -> int | None:
+    """ "Mozilla Firefox", "Rolls-Royce Trent 900": a maker's name then its product (returns where it starts)."""
+    for i in range(start + 1, end):
+        entry = gazetteer.lookup(doc[i:end].text)
+        if entry is not None and entry.kind == "other" and entry.subkind == "product":
+            return i
+        if doc[i].like_num and i > start + 1:  # a model number: "Trent 900"
+            return i - 1
+    return None
+
+
+def _longer_company(doc: Doc, span: Span, host: Span, gazetteer: Gazetteer) -> Span | None:
+    """ "Daimler Truck", "Apple Corps": an ORG the NER found that extends a known company's name is another company.
+
+    Not when the extension is a legal form or generic word ("Toyota Motor Corp"), or a product ("Google Maps").
+    """
+    if host.label_ != "ORG" or host.end <= span.end:
+        return None
+    start = host.start + (1 if host[0].lower_ == "the" else 0)
+    if start != span.start:
+        return None
+    tail = [t for t in doc[span.end : host.end] if t.text not in ("'s", "\u2019s")]
+    if not tail or any(not (t.text[:1].isupper() or t.like_num) for t in tail):
+        return None
+    words = [t.lower_.replace(".", "") for t in tail]
+    if all(w in _GENERIC_EXTENSIONS or w in _SUFFIX_KEYS for w in words):
+        return None
+    if any(w in _PRODUCT_WORDS or w in _ROLE_WORDS for w in words) or looks_like_product(tail[0].text):
+        return None
+    if any(t.like_num or any(ch.isdigit() for ch in t.text) for t in tail):  # a model: "Trent 900"
+        return None
+    rest = gazetteer.lookup(" ".join(t.text for t in tail))
+    if rest is not None:
+        return None
+    return doc[span.start : span.start + (host.end - span.start) - (len(doc[span.end : host.end]) - len(tail))]
+
+
+_SUFFIXED = re.compile(
+    r"(?<![\w&.'\-])((?:[A-Z0-9][\w&'.\-]*)(?: (?:[A-Z0-9][\w&'.\-]*|of|&|de|du|la|van|von|der|for)){0,5}?)"
+    r",? (Inc|Incorporated|Corp|Corporation|Ltd|Limited|LLC|L\.L\.C|LLP|PLC|plc|GmbH|S\.A|N\.V|B\.V|Pty|Pte|"
+    r"S\.p\.A|SpA|K\.K|Co)(?![\w\-])\.?"
+)
+
+
+_CUED = re.compile(
+    r"\b(?:company|firm|maker|manufacturer|retailer|carrier|airline|bank|lender|insurer|startup|start-up|"
+    r"conglomerate|giant|chipmaker|carmaker|automaker|platform|marketplace|subsidiary|operator|developer|provider|"
+    r"supplier|brand|group|rival|miner|shipbuilder|planemaker) "
+    r"((?:[A-Z][\w&'\-]*|[0-9][\w&\-]*[A-Za-z][\w&\-]*)(?: [A-Z][\w&'\-]*){0,3})"
+)
+
+
+def _cued_names(
+    doc: Doc, text: str, mentions: list[Mention], covered: set[int], gazetteer: Gazetteer
+) -> list[Mention]:
+    """ "e-commerce company Coupang", "elevator maker Kone": a name the article itself calls a business."""
+    taken = set(covered)
+    for m in mentions:
+        if m.kind != "person":
+            taken.update(range(m.start, m.end))
+    found = []
+    for match in _CUED.finditer(text):
+        span = doc.char_span(match.start(1), match.end(1), alignment_mode="contract")
+        if span is None or not len(span) or any(i in taken for i in range(span.start, span.end)):
+            continue
+        while len(span) > 1 and (span[-1].text in ("'s", "\u2019s") or not span[-1].text[:1].isupper()):
+            span = span[:-1]
+        name = clean_org_name(span.text)
+        if (
+            not plausible_company_name(name)
+            or looks_like_authority(name)
+            or looks_like_non_company(name)
+            or _looks_like_person(span, gazetteer)
+            or any(t.ent_type_ in ("GPE", "NORP", "DATE", "MONEY", "CARDINAL") for t in span)
+            or gazetteer.lookup(name) is not None
+        ):
+            continue
+        taken.update(range(span.start, span.end))
+        found.append(Mention(span.start, span.end, "company", name, how="cue"))
+    return found
+
+
+def _suffixed_names(doc: Doc, text: str, mentions: list[Mention], covered: set[int]) -> list[Mention]:
+    """Names followed by a legal form ("Click Profit, LLC", "SL Finance LLC"), whatever the NER called them."""
+    taken = set(covered)
+    for m in mentions:
+        if m.kind in ("authority", "place", "other", "company", "media"):
+            taken.update(range(m.start, m.end))
+    found = []
+    for match in _SUFFIXED.finditer(text):
+        words = match.group(1).split()
+        while words and words[0] in ("The", "A", "An"):
+            words = words[1:]
+        if not words:
+            continue
+        begin = match.start(1) + match.group(1).index(words[0])
+        span = doc.char_span(begin, match.end(), alignment_mode="expand")
+        if span is None or any(i in taken for i in range(span.start, span.end)):
+            continue
+        name = clean_org_name(span.text)
+        if not plausible_company_name(name) or looks_like_authority(name) or looks_like_non_company(name):
+            continue
+        if name.split()[-1] in ("&", "of", "and"):
+            continue
+        taken.update(range(span.start, span.end))
+        found.append(Mention(span.start, span.end, "company", name, how="suffix"))
+    return found
 
 
 def _place_mentions(doc: Doc, start: int, end: int, text: str, resolver: PlaceResolver) -> list[Mention]:
@@ -232,7 +470,7 @@ def _place_mentions(doc: Doc, start: int, end: int, text: str, resolver: PlaceRe
     if place is None:
         return []
     code = place.code
-    if place.how == "state" and not text.lower().startswith("state of"):
+    if place.how == "state" and not text.startswith("State of") and not _GOVERNMENT_IN_NAME.search(text):
         after = doc[end : min(len(doc), end + 4)].text
         before = doc[max(0, start - 4) : start].text
         if not (_STATE_ACTS_AFTER.search(after) or _STATE_ACTS_BEFORE.search(before)):
@@ -240,16 +478,28 @@ def _place_mentions(doc: Doc, start: int, end: int, text: str, resolver: PlaceRe
     return [Mention(start, end, "place", code, code, place.how)]
 
 
-def _collect_companies(doc: Doc, mentions: list[Mention], gazetteer: Gazetteer) -> dict[str, CompanyInfo]:
+def _collect_companies(
+    doc: Doc, text: str, mentions: list[Mention], gazetteer: Gazetteer
+) -> dict[str, CompanyInfo]:
     blocked = {name_key(m.name) for m in mentions if m.kind in ("authority", "place", "other")}
-    person_tails = {doc[i].text for m in mentions if m.kind == "person" for i in range(m.start, m.end)}
+    # Words of people's longer names: "Keller" after "Maria Keller" is her, not a company. A name the NER
+    # calls a person as a whole ("Zoom") is not blocked: it is a company when it shows a company's evidence.
+    person_words = {doc[i].text for m in mentions if m.kind == "person" and m.end - m.start > 1
+                    for i in range(m.start, m.end)}
+    for m in mentions:  # "Scott Sheffield" tagged ORG: a first name says it is a person
+        if m.kind == "company" and m.how == "ner" and _looks_like_person(doc[m.start : m.end], gazetteer):
+            m.kind = "person"
+            person_words.update(t.text for t in doc[m.start : m.end])
     companies: dict[str, CompanyInfo] = {}
     for m in mentions:
         if m.kind not in ("company", "media"):
             continue
-        surface = clean_org_name(doc[m.start : m.end].text)
+        surface = balanced(clean_org_name(doc[m.start : m.end].text))
         entry = gazetteer.lookup(m.name) if m.how == "gazetteer" else None
-        if entry is None and m.kind == "company" and (surface in person_tails or name_key(surface) in blocked):
+        if entry is None and m.kind == "company" and (
+            (m.how not in ("suffix",) and all(w in person_words for w in surface.split()))
+            or name_key(surface) in blocked
+        ):
             continue
         key = name_key(entry.name if entry else m.name)
         if not key:
@@ -258,13 +508,24 @@ def _collect_companies(doc: Doc, mentions: list[Mention], gazetteer: Gazetteer) 
         if info is None:
             info = companies[key] = CompanyInfo(entry.name if entry else m.name, key, media=m.kind == "media")
         info.from_gazetteer = info.from_gazetteer or entry is not None
+        info.hows[m.how] += 1
         info.surfaces[surface] += 1
         if entry is not None:
             for alias in entry.names:
                 info.surfaces.setdefault(alias, 0)
     _merge_prefixes(companies)
-    _merge_abbreviations(doc.text, companies)
+    _merge_abbreviations(text, companies)
     return companies
+
+
+def _looks_like_person(span: Span, gazetteer: Gazetteer) -> bool:
+    words = [t for t in span if t.text not in ("'s", "\u2019s")]
+    return (
+        1 < len(words) <= 3
+        and gazetteer.is_given_name(words[0].text)
+        and all(t.text[:1].isupper() for t in words)
+        and not looks_like_business(span.text)
+    )
 
 
 def _merge_abbreviations(text: str, companies: dict[str, CompanyInfo]) -> None:
@@ -280,7 +541,9 @@ def _merge_abbreviations(text: str, companies: dict[str, CompanyInfo]) -> None:
                 info.surfaces[abbreviation] += 0
                 other = name_key(abbreviation)
                 if other != key and other in companies:
-                    info.surfaces.update(companies.pop(other).surfaces)
+                    merged = companies.pop(other)
+                    info.surfaces.update(merged.surfaces)
+                    info.hows.update(merged.hows)
 
 
 def _merge_prefixes(companies: dict[str, CompanyInfo]) -> None:
@@ -289,47 +552,61 @@ def _merge_prefixes(companies: dict[str, CompanyInfo]) -> None:
         words = key.split()
         for size in range(len(words) - 1, 0, -1):
             shorter = " ".join(words[:size])
-            if shorter in companies and shorter != key:
+            if shorter in companies and shorter != key and all(w in _GENERIC_EXTENSIONS for w in words[size:]):
                 target = companies[shorter]
                 target.surfaces.update(companies[key].surfaces)
                 target.from_gazetteer = target.from_gazetteer or companies[key].from_gazetteer
+                target.hows.update(companies[key].hows)
                 del companies[key]
                 break
 
 
 def _company_mentions(
-    doc: Doc, companies: dict[str, CompanyInfo], others: list[Mention], title_end: int = 0
+    doc: Doc, text: str, companies: dict[str, CompanyInfo], others: list[Mention], title_end: int = 0
 ) -> list[Mention]:
     """Counts every occurrence of each company's surface forms, whatever the NER called it.
 
-    A name found only in a title-case headline ("... Scheme Operators Results") is dropped.
+    Longer names win where two overlap ("Apple Corps" over "Apple"). A name found only in a title-case
+    headline ("... Scheme Operators Results") is dropped, and so is one whose every occurrence is part of
+    another's longer name.
     """
     occupied = set()
     for m in others:
         if m.kind in ("authority", "place", "other"):
             occupied.update(range(m.start, m.end))
-    text = doc.text
-    found: list[Mention] = []
-    for key, info in list(companies.items()):
+    hits: list[tuple[int, int, str, str]] = []  # (-length, start, key, surface) of every occurrence
+    for key, info in companies.items():
         surfaces = sorted({s for s in info.surfaces if len(s) > 1}, key=len, reverse=True)
         if not surfaces:
             continue
         pattern = re.compile(r"(?<![\w&])(?:" + "|".join(re.escape(s) for s in surfaces) + r")(?![\w&])")
-        seen: Counter = Counter()
-        spans: list[Span] = []
-        for match in pattern.finditer(text):
-            span = doc.char_span(match.start(), match.end(), alignment_mode="expand")
-            if span is None or any(i in occupied for i in range(span.start, span.end)):
-                continue
-            seen[match.group(0)] += 1
-            spans.append(span)
-        if title_end and not info.from_gazetteer and spans and all(s.end <= title_end for s in spans):
+        hits.extend((m.start() - m.end(), m.start(), key, m.group(0)) for m in pattern.finditer(text))
+    spans: dict[str, list[Span]] = {key: [] for key in companies}
+    seen: dict[str, Counter] = {key: Counter() for key in companies}
+    inside_others: Counter = Counter()
+    for negative_length, begin, key, surface in sorted(hits):
+        span = doc.char_span(begin, begin - negative_length, alignment_mode="expand")
+        if span is None:
+            continue
+        if any(i in occupied for i in range(span.start, span.end)):
+            inside_others[key] += 1
+            continue
+        occupied.update(range(span.start, span.end))
+        seen[key][surface] += 1
+        spans[key].append(span)
+    found: list[Mention] = []
+    for key, info in list(companies.items()):
+        own = sorted(spans[key], key=lambda s: s.start)
+        if title_end and not info.from_gazetteer and own and all(s.end <= title_end for s in own):
             del companies[key]
             continue
-        info.mentions = sum(seen.values()) or sum(info.surfaces.values())
-        info.name = _display_name(info, seen)
+        if not own and inside_others[key]:
+            del companies[key]  # every occurrence is part of a longer name: "Daimler" in "Daimler Truck"
+            continue
+        info.mentions = sum(seen[key].values()) or sum(info.surfaces.values())
+        info.name = _display_name(info, seen[key])
         kind = "media" if info.media else "company"
-        found.extend(Mention(s.start, s.end, kind, info.name, how="text") for s in spans)
+        found.extend(Mention(s.start, s.end, kind, info.name, how="text", key=key) for s in own)
     return found
 
 
@@ -339,3 +616,158 @@ def _display_name(info: CompanyInfo, seen: Counter) -> str:
     counts = seen or info.surfaces
     best = max(counts.items(), key=lambda kv: (info.surfaces.get(kv[0], 0) > 0, kv[1], len(kv[0])))[0]
     return clean_org_name(best)
+
+
+# --- evidence that a candidate name is a business ------------------------------------------------------------
+_BUSINESS_NOUNS = (
+    r"company|companies|firm|maker|manufacturer|retailer|carrier|airline|bank|lender|insurer|provider|operator|"
+    r"developer|start-?up|business|conglomerate|giant|brand|platform|chain|subsidiary|owner|supplier|producer|"
+    r"distributor|publisher|studio|automaker|carmaker|chipmaker|brewer|miner|utility|corporation|marketplace|"
+    r"website|app|service|exchange|outlet|vendor|contractor|shipbuilder|planemaker|broker|fund|investor|"
+    r"seller|reseller|merchant|processor|manufacturers|rival|competitor|unicorn|multinational|partner|arm|"
+    r"airline|chain|insurer|lender|shipper|telco|network operator|wholesaler|trader|refiner|dealer"
+)
+_CUE_AFTER = re.compile(
+    r"^(?:\s*[,\u2013\u2014-]\s*(?:an?|the|which is an?|its|their)\s+(?:[\w\-\u2019'.$]+\s+){0,5}?"
+    r"(?:" + _BUSINESS_NOUNS + r")s?\b"
+    r"|(?:'s|\u2019s)\s+(?:[\w\-]+\s+)?(?:chief executive|ceo|chief|shares|stock|board|founder|co-founder|chairman|"
+    r"subsidiary|unit|division|acquisition|takeover|merger|revenue|profits?|earnings|sales|customers|employees|"
+    r"workers|products|stores|shareholders|investors|parent|owner|executives|headquarters|factory|plants?|"
+    r"business|operations|market share|app|platform|website|services|brand)\b"
+    r"|\s+(?:shares|stock|ceo|chief executive|executives|shareholders|investors|stores|customers|subscribers|"
+    r"employees|workers|headquarters|dealers|dealerships|franchisees|filed for bankruptcy|went bankrupt|"
+    r"merged|acquired|agreed to (?:buy|acquire|sell|pay|merge)|bought|sold|announced a|posted|reported (?:a|its|"
+    r"higher|lower|record|net|quarterly)|shut down|laid off|cut \d)\b"
+    r"|\s*\((?:NYSE|NASDAQ|Nasdaq|LSE|TSX|HKEX|SEHK|TSE|OTC|ASX|NSE|BSE|FWB|Euronext)\s*:)",
+    re.IGNORECASE,
+)
+_CUE_BEFORE = re.compile(
+    r"(?:\b(?:" + _BUSINESS_NOUNS + r")s?(?:\s+(?:called|named))?|"
+    r"\b(?:ceo|chief executive|chairman|founder|co-founder|owner|shareholders|employees|subsidiary|unit|"
+    r"division|parent|acquisition|takeover|purchase|merger|shares|stake|executives|customers|stores) (?:of|in|at)"
+    r"(?: the)?|\b(?:acquires?|acquired|acquiring|buys|bought|buying|merges? with|merged with|merging with|"
+    r"takeover of|stake in|sells? to|sold to|invest(?:s|ed)? in|spun off|spins off|rivals?|competitors?|"
+    r"partners? with|partnered with|owned by|run by|operated by|formerly(?: known as| called)?|"
+    r"doing business as|did business as|trading as|d/b/a|dba)|\bsuch as|\bincluding|\brivals? like)\s+$",
+    re.IGNORECASE,
+)
+_ANAPHOR = re.compile(r"\b(?:the|this|that) (?:" + _BUSINESS_NOUNS + r")\b(?! of)", re.IGNORECASE)
+_BOILERPLATE = re.compile(
+    r"\b(?:follow us|like us|find us|stay in touch with us|subscribe|press office|switchboard|out of hours|"
+    r"connect with us|on (?:twitter|facebook|linkedin|instagram|youtube) at|@\w)",
+    re.IGNORECASE,
+)
+
+
+def _company_evidence(
+    doc: Doc, text: str, companies: dict[str, CompanyInfo], found: list[Mention]
+) -> dict[str, set[str]]:
+    """Why each candidate is a business. A candidate with no reason is left out.
+
+    Reasons: the gazetteer; a legal form ("Inc", "LLC"); a business word in the name ("Labs", "Steel");
+    a known company's longer name or a product's maker; the article's own cues around a mention ("X, a
+    Dutch chipmaker", "X's chief executive", "shares of X", "X shares", "the company" in the same or
+    next sentence); the NER calling the name an organisation in two places or more. Against: a name
+    mentioned only in boilerplate ("follow us on Twitter"); an all-capital abbreviation or a single common
+    word ("Operations") with nothing but the NER for it.
+    """
+    by_key: dict[str, list[Mention]] = {}
+    for m in found:
+        by_key.setdefault(m.key, []).append(m)
+    sentences = list(doc.sents)
+    sentence_of = _sentence_index(doc, sentences)
+    evidence: dict[str, set[str]] = {}
+    for key, info in companies.items():
+        spans = by_key.get(key, [])
+        reasons: set[str] = set()
+        if spans and all(_BOILERPLATE.search(sentences[sentence_of[m.start]].text) for m in spans):
+            continue
+        if info.media:
+            evidence[key] = {"media"}
+            continue
+        if info.from_gazetteer:
+            reasons.add("gazetteer")
+        if info.hows.get("suffix") or info.hows.get("extended") or info.hows.get("maker"):
+            reasons.add("form")
+        if info.hows.get("cue"):
+            reasons.add("cue")
+        if any(looks_like_business(s) for s in info.surfaces):
+            reasons.add("name")
+        for m in spans:
+            begin, end = doc[m.start].idx, doc[m.end - 1].idx + len(doc[m.end - 1])
+            after = text[end : end + 90]
+            if _SUFFIX_AFTER.match(after):
+                reasons.add("form")
+            if _CUE_AFTER.match(after) or _CUE_BEFORE.search(text[max(0, begin - 60) : begin]):
+                reasons.add("cue")
+            index = sentence_of[m.start]
+            window = text[end : sentences[index].end_char]
+            if index + 1 < len(sentences):
+                window += " " + sentences[index + 1].text
+            if _ANAPHOR.search(window):
+                reasons.add("anaphor")
+        if info.hows.get("ner", 0) >= 2:
+            reasons.add("ner")
+        if not reasons:
+            continue
+        weak = reasons <= {"ner", "anaphor"}
+        if weak and reasons != {"ner", "anaphor"}:
+            continue  # the NER alone, or "the company" alone, is not enough
+        if weak:
+            name = info.name
+            if name.replace(".", "").replace("&", "").isupper() and len(name) <= 6:
+                continue  # "CSAM", "NIC": abbreviations, mostly of laws and programmes
+            if len(name.split()) == 1 and re.search(r"(?<!\w)" + re.escape(name.lower()) + r"(?!\w)", text):
+                continue  # "Operations", "Target" where the text also writes "operations"
+        evidence[key] = reasons
+    _coordinated_companies(doc, companies, by_key, evidence)
+    return evidence
+
+
+_LIST_GLUE = frozenset({",", "and", "or", "&", "as", "well"})
+
+
+def _coordinated_companies(
+    doc: Doc, companies: dict[str, CompanyInfo], by_key: dict[str, list[Mention]], evidence: dict[str, set[str]]
+) -> None:
+    """ "Verizon, SBC and BellSouth": a name listed beside a company is a company too (unless shown otherwise)."""
+    pending = {k for k in companies if k not in evidence and not companies[k].media}
+    changed = True
+    while pending and changed:
+        changed = False
+        ends = {m.end: k for k, ms in by_key.items() if k in evidence for m in ms}
+        starts = {m.start: k for k, ms in by_key.items() if k in evidence for m in ms}
+        for key in list(pending):
+            name = companies[key].name
+            if name.replace(".", "").isupper() and len(name) <= 4:
+                continue
+            for m in by_key.get(key, []):
+                if _glued(doc, ends, m.start, before=True) or _glued(doc, starts, m.end, before=False):
+                    evidence[key] = {"list"}
+                    pending.discard(key)
+                    changed = True
+                    break
+
+
+def _glued(doc: Doc, edges: dict[int, str], at: int, before: bool) -> bool:
+    """Is there a company one or two list words (", ", "and", ", and") before/after token ``at``?"""
+    for gap in (1, 2):
+        edge = at - gap if before else at + gap
+        words = doc[edge:at] if before else doc[at:edge]
+        if edge in edges and len(words) == gap and all(t.lower_ in _LIST_GLUE for t in words):
+            return any(t.lower_ in (",", "and", "or", "&") for t in words)
+    return False
+
+
+_SUFFIX_AFTER = re.compile(
+    r"^,? (?:Inc|Incorporated|Corp|Corporation|Ltd|Limited|LLC|L\.L\.C|LLP|PLC|plc|GmbH|AG|S\.A|SA|N\.V|B\.V|"
+    r"Pty|Pte|S\.p\.A|SpA|K\.K|Co)(?![\w\-])"
+)
+
+
+def _sentence_index(doc: Doc, sentences: list[Span]) -> list[int]:
+    index = [0] * len(doc)
+    for i, sentence in enumerate(sentences):
+        for t in range(sentence.start, sentence.end):
+            index[t] = i
+    return index

@@ -29,11 +29,14 @@ from pipeline.analyze.cues import (
     SUPPRESSES,
     Cue,
 )
-from pipeline.analyze.dates import ResolvedDate
+from pipeline.analyze.dates import EFFECT_TODAY, ResolvedDate
 from pipeline.analyze.entities import DocEntities, Mention
 from pipeline.analyze.places import jurisdiction_name
+from pipeline.analyze.ranker import Candidate, DocView, EventModel
 
 MIN_CONFIDENCE = 0.5
+RAW_FLOOR = 0.3  # with a trained model every cue is a candidate; the model decides
+_LEAD_SENTENCES = 3
 _PLACE_ACTOR_GAP = 3  # tokens between "India" and "bans"
 _PREPOSITIONS = {"in", "into", "from", "across", "throughout", "to", "within", "mainland"}
 
@@ -52,6 +55,8 @@ class Event:
     cue_strength: float = 0.0
     support: int = 1
     in_title: bool = False
+    confidence_raw: float = 0.0  # the rules' own score, before the model
+    actor_named: bool = False  # the actor is named in the evidence sentence
 
     def as_dict(self) -> dict:
         return {
@@ -120,7 +125,137 @@ def extract_events(
     published: date,
     title: str | None = None,
     min_confidence: float = MIN_CONFIDENCE,
+    model: EventModel | None = None,
 ) -> list[Event]:
+    """Events of the article. With ``model``, every cue is a candidate and the model keeps the types it
+    believes, with calibrated confidences; without it, cues above ``min_confidence`` are kept."""
+    if model is None:
+        return candidate_events(doc, entities, dates, published, title, min_confidence)
+    return rank_events(doc, entities, dates, published, title, model)[0]
+
+
+def rank_events(
+    doc: Doc,
+    entities: DocEntities,
+    dates: list[ResolvedDate],
+    published: date,
+    title: str | None,
+    model: EventModel,
+) -> tuple[list[Event], float]:
+    """(kept events, relevance): relevance is the highest calibrated type probability."""
+    raw = raw_candidates(doc, entities, dates, published, title)
+    view = doc_view(doc, raw, title)
+    probs = model.type_probabilities(view)
+    kept = select_events(raw, probs, model, lambda t: fallback_event(t, doc, entities, dates, published, title))
+    return kept, max(probs.values(), default=0.0)
+
+
+def raw_candidates(
+    doc: Doc, entities: DocEntities, dates: list[ResolvedDate], published: date, title: str | None
+) -> list[Event]:
+    """What the model chooses from: every cue, with a stand-in actor when none is named."""
+    return candidate_events(doc, entities, dates, published, title, RAW_FLOOR, loose=True)
+
+
+def doc_view(doc: Doc, events: list[Event], title: str | None) -> DocView:
+    text = doc.text
+    if title and not text.lstrip().startswith(title.strip()):
+        text = f"{title}\n{text}"
+    in_title = title_types(title)
+    view = DocView(text=text, words=len(text.split()))
+    for event in events:
+        c = view.candidates.setdefault(event.type, Candidate(event.type))
+        c.raw = max(c.raw, event.confidence_raw)
+        c.strength = max(c.strength, event.cue_strength)
+        c.named = c.named or event.actor_named
+        c.sentences += event.support
+        c.lead = c.lead or event.sentence_index < _LEAD_SENTENCES
+        c.title = c.title or event.in_title or event.type in in_title
+    return view
+
+
+def select_events(
+    raw: list[Event], probs: dict[str, float], model: EventModel, fallback
+) -> list[Event]:
+    """The types the model keeps: the best candidate of each (a made-up one from the lead when no cue
+    matched), plus candidates of the same type for other places when their raw confidence is high."""
+    kept: list[Event] = []
+    for event_type, p in probs.items():
+        if p < model.threshold:
+            continue
+        of_type = sorted((e for e in raw if e.type == event_type), key=lambda e: (-e.confidence_raw, e.sentence_index))
+        if not of_type:
+            made = fallback(event_type)
+            if made is not None:
+                made.confidence = p
+                kept.append(made)
+            continue
+        best = of_type[0]
+        best.confidence = p
+        kept.append(best)
+        places = set(best.jurisdictions)
+        for other in of_type[1:]:
+            if other.confidence_raw >= model.secondary and not set(other.jurisdictions) <= places:
+                places.update(other.jurisdictions)
+                other.confidence = p * other.confidence_raw / max(best.confidence_raw, 1e-6)
+                kept.append(other)
+    return sorted(kept, key=lambda e: (-e.confidence, e.sentence_index))
+
+
+def fallback_event(
+    event_type: str,
+    doc: Doc,
+    entities: DocEntities,
+    dates: list[ResolvedDate],
+    published: date,
+    title: str | None,
+) -> Event | None:
+    """An event the text classifier is sure of but no cue matched: the lead sentence, the main actor."""
+    kind = EVENT_TYPES[event_type]
+    sentences = [s for s in doc.sents if len(s) >= 4]
+    if not sentences:
+        return None
+    sentence = sentences[0]
+    if kind == "company":
+        name = _main(entities, "company")
+        if name is None:
+            return None
+        code = entities.main_jurisdiction
+    else:
+        authority = _main(entities, "authority")
+        info = entities.authorities.get(authority.name) if authority is not None else None
+        code = (info.jurisdiction if info else None) or entities.main_jurisdiction
+        if authority is not None:
+            name = authority.name
+        elif code:
+            name = _government_name(code)
+        else:
+            return None
+    effective = _effective_date(dates, sentence, published)
+    return Event(
+        type=event_type,
+        actor=name,
+        actor_kind=kind,
+        jurisdictions=[code] if code else [],
+        effective_date=effective,
+        status=_status(sentence, sentence.start, kind, effective, published),
+        confidence=0.0,
+        evidence=" ".join(sentence.text.split()),
+        sentence_index=0,
+    )
+
+
+def candidate_events(
+    doc: Doc,
+    entities: DocEntities,
+    dates: list[ResolvedDate],
+    published: date,
+    title: str | None = None,
+    min_confidence: float = MIN_CONFIDENCE,
+    loose: bool = False,
+) -> list[Event]:
+    """Every cue match whose rule-based confidence reaches ``min_confidence``, merged per actor and place.
+    ``loose``: a cue without a named actor still counts, with the place's or the article's government."""
     supported = title_types(title)
     main_company = _main(entities, "company")
     main_authority = _main(entities, "authority")
@@ -141,6 +276,7 @@ def extract_events(
                 supported,
                 main_company,
                 main_authority,
+                loose,
             )
             if event is not None and event.confidence >= min_confidence:
                 event.in_title = event.evidence == title_text
@@ -163,6 +299,7 @@ def merge_events(events: list[Event]) -> list[Event]:
             kept.evidence, kept.status, kept.cue_strength = event.evidence, event.status, event.cue_strength
             kept.in_title, kept.sentence_index = event.in_title, event.sentence_index
         kept.confidence = min(0.99, max(kept.confidence, event.confidence) + 0.03)
+        kept.confidence_raw = kept.confidence
     return sorted(merged.values(), key=lambda e: (-e.confidence, e.sentence_index))
 
 
@@ -177,15 +314,16 @@ def _build_event(
     supported: set[str],
     main_company: str | None,
     main_authority: Mention | None,
+    loose: bool = False,
 ) -> Event | None:
     kind = EVENT_TYPES[cue.type]
     actor = _find_actor(kind, cue_token, sentence, entities, main_company, main_authority)
-    if actor is None or (not actor.in_sentence and cue.strength < 1.0):
+    if loose and actor is None:
+        actor = _loose_actor(kind, sentence, entities)
+    if actor is None or (not loose and not actor.in_sentence and cue.strength < 1.0):
         return None
     jurisdictions = _event_jurisdictions(kind, actor, cue_token, sentence, entities)
-    effective = next(
-        (d.date for d in dates if d.kind == "effective" and sentence.start <= d.start < sentence.end), None
-    )
+    effective = _effective_date(dates, sentence, published)
     status = _status(sentence, cue_token, kind, effective, published)
     confidence = 0.25 + 0.35 * cue.strength
     confidence -= 0.15 if QUOTE_START.search(sentence.text) else 0.0
@@ -205,6 +343,8 @@ def _build_event(
         evidence=" ".join(sentence.text.split()),
         sentence_index=index,
         cue_strength=cue.strength,
+        confidence_raw=min(0.99, confidence),
+        actor_named=actor.in_sentence,
     )
 
 
@@ -267,6 +407,22 @@ def _find_actor(
     return None
 
 
+def _loose_actor(kind: str, sentence: Span, entities: DocEntities) -> _Actor | None:
+    """Someone to hang a cue on when no actor is named: a company named in the sentence, else the government
+    of the first place in the sentence or of the article."""
+    in_sentence = entities.within(sentence.start, sentence.end)
+    if kind == "company":
+        companies = [m for m in in_sentence if m.kind in ("company", "media")]
+        if companies:
+            return _Actor(companies[0].name, "company", None, companies[0].start, companies[0].end, False)
+        return None
+    places = [m for m in in_sentence if m.kind == "place" and m.code]
+    code = places[0].code if places else entities.main_jurisdiction
+    if code is None:
+        return None
+    return _Actor(_government_name(code), "authority", code, -1, -1, False)
+
+
 def _place_government(sentence: Span, cue_token: int, in_sentence: list[Mention]) -> _Actor | None:
     """A place acting as its government: "India bans ...", "Chinese regulators ...", "Beijing ordered ..."."""
     doc = sentence.doc
@@ -305,6 +461,28 @@ def _event_jurisdictions(kind: str, actor: _Actor, cue_token: int, sentence: Spa
     return [entities.main_jurisdiction] if entities.main_jurisdiction else []
 
 
+def _effective_date(dates: list[ResolvedDate], sentence: Span, published: date | None = None) -> str | None:
+    """The first effective date ("from 1 July", "comes into force on ...") in the sentence, else in the next
+    sentence; "the law takes effect" with no date at all is the story's own day."""
+    found = next((d.date for d in dates if d.kind == "effective" and sentence.start <= d.start < sentence.end), None)
+    if found:
+        return found
+    if (
+        published is not None
+        and EFFECT_TODAY.search(sentence.text)
+        and not STATUS_MODAL.search(sentence.text)
+        and not any(sentence.start <= d.start < sentence.end for d in dates)
+    ):
+        return published.isoformat()
+    doc = sentence.doc
+    if sentence.end < len(doc):
+        following = doc[sentence.end].sent
+        return next(
+            (d.date for d in dates if d.kind == "effective" and following.start <= d.start < following.end), None
+        )
+    return None
+
+
 def _status(sentence: Span, cue_token: int, kind: str, effective: str | None, published: date) -> str:
     """Tense and modality from the words just before and at the cue, then the kind's default."""
     doc = sentence.doc
@@ -319,6 +497,8 @@ def _status(sentence: Span, cue_token: int, kind: str, effective: str | None, pu
         if effective and len(effective) == 10 and effective <= published.isoformat():
             return "in_effect"
         return "announced"
+    if effective and effective > published.isoformat()[: len(effective)]:
+        return "announced"  # takes effect later than the story's day
     if kind == "authority" or STATUS_IN_EFFECT.search(f"{near} {at}"):
         return "in_effect"
     return "announced"

@@ -52,6 +52,10 @@ class Entry:
 class Gazetteer:
     entries: list[Entry] = field(default_factory=list)
     by_alias: dict[str, Entry] = field(default_factory=dict)
+    given_names: set[str] = field(default_factory=set)  # "Scott Sheffield" is a person, not a company
+
+    def is_given_name(self, word: str) -> bool:
+        return word.lower() in self.given_names
 
     def lookup(self, name: str) -> Entry | None:
         return self.by_alias.get(normalise_alias(name))
@@ -80,6 +84,7 @@ def _load_cached(paths: tuple[str, ...]) -> Gazetteer:
     for path in paths:
         for entry in _read_entries(Path(path)):
             gazetteer.add(entry)
+        gazetteer.given_names.update(_read_given_names(Path(path)))
     logger.debug("gazetteer: %d entries from %s", len(gazetteer.entries), ", ".join(paths))
     return gazetteer
 
@@ -103,9 +108,26 @@ def _read_entries(path: Path) -> Iterable[Entry]:
             )
 
 
+def _read_given_names(path: Path) -> set[str]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    names = data.get("given_names") or []
+    if isinstance(names, str):
+        names = names.split()
+    return {str(n).lower() for n in names}
+
+
 def _needs_exact_case(alias: str) -> bool:
     """Acronyms and camel-case names ("FTC", "DoT", "eBay") only match the same spelling."""
     return alias[:1].islower() or any(ch.isupper() for word in alias.split() for ch in word[1:])
+
+
+def _title_words(text: str) -> int:
+    return sum(1 for word in text.split() if word[:1].isupper())
+
+
+def _after_nationality(span: Span) -> bool:
+    """A lower-case generic name after a place or nationality describes that country's body."""
+    return span.start > 0 and span.doc[span.start - 1].ent_type_ in _PLACE_LABELS
 
 
 class GazetteerMatcher:
@@ -147,6 +169,8 @@ class GazetteerMatcher:
                 return False
         elif surface[:1].isupper() and not text[:1].isupper() and (len(span) == 1 or entry.ambiguous):
             return False
+        elif len(span) > 1 and _title_words(surface) > _title_words(text) and _after_nationality(span):
+            return False  # "the South Korean data protection commission" is not the Irish Data Protection Commission
         if entry.ambiguous:
             ents = [t.ent_type_ for t in span if t.ent_type_]
             if any(label in _PLACE_LABELS for label in ents):

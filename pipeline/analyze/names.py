@@ -28,12 +28,19 @@ NON_COMPANY_WORDS = re.compile(
     r"coalition|federation|league|team|army|navy|air force|military|forces|guard|brigade|militia|"
     r"movement|front|council|committee|alliance|campaign|network for|organi[sz]ation|nations|olympics?|"
     r"games|festival|awards?|cup|championship|conference|summit|forum|programme|program|project|initiative|"
-    r"act|bill|law|treaty|agreement|convention|directive|regulations?|rule|order|scheme|comments?)\b",
+    r"act|bill|law|treaty|agreement|convention|directive|regulations?|rule|order|scheme|comments?|"
+    r"funds?|benefits?|allowance|pension|wage|budget|statistics|enquiries|advice|regime|laboratory|observatory|"
+    r"panel|command|band|regiment|squadron|monument|memorial|bridge|airport|station|power plant|canal|avenue|"
+    r"street|road|hill|palace|cathedral|stadium|facility|operation|storm|hurricane|typhoon|cyclone|crude|index|"
+    r"single market|markets|shadow|mep|mp|taoiseach|secretary|chancellor|president|mayor|governor|senator|judge|"
+    r"prize|medal|census|survey|strategy|plan|review|report|update|volume|guidance|consultation)\b",
     re.IGNORECASE,
 )
+# Names whose shape says vessel, spacecraft or event rather than business: "MV Hondius", "HMS Victory".
+NON_COMPANY_PREFIX = re.compile(r"^(?:MV|MS|MT|HMS|HMAS|HMCS|USS|RMS|SS|INS|Operation|Storm|Hurricane|Typhoon)\s")
 MEDIA_WORDS = re.compile(
     r"\b(news|times|post|journal|daily|herald|tribune|gazette|magazine|radio|tv|television|press|"
-    r"broadcasting|chronicle|observer|telegraph|newspaper|wire)\b",
+    r"broadcasting|chronicle|observer|telegraph|newspaper|wire|mail|courier|gazette|tabloid|podcast)\b",
     re.IGNORECASE,
 )
 
@@ -42,11 +49,12 @@ def clean_org_name(text: str) -> str:
     """Strips a leading "the", a possessive and legal suffixes: "Synopsys, Inc.'s" -> "Synopsys"."""
     name = " ".join(text.replace("\u2019", "'").split())
     name = _LEADING_THE.sub("", name)
+    name = re.sub(r"\.{2,}$", ".", name)
     previous = None
     while previous != name:
         previous = name
         name = _POSSESSIVE.sub("", name)
-        name = _LEGAL_SUFFIX.sub("", name).strip(" ,(-:;")
+        name = _LEGAL_SUFFIX.sub("", name).strip(" ,(-:;&")
     return name
 
 
@@ -62,7 +70,7 @@ def looks_like_authority(name: str) -> bool:
 
 
 def looks_like_non_company(name: str) -> bool:
-    return bool(NON_COMPANY_WORDS.search(name))
+    return bool(NON_COMPANY_WORDS.search(name) or NON_COMPANY_PREFIX.match(name))
 
 
 def looks_like_media(name: str) -> bool:
@@ -105,3 +113,41 @@ def plausible_company_name(name: str) -> bool:
     if name.isupper() and len(name) <= 2:
         return False
     return bool(_LEGAL_SUFFIX.sub("", " " + name).strip())
+
+
+# Words that make a name a business's: "Roca Labs", "Nippon Steel", "Click Profit Distribution".
+CORPORATE_WORDS = re.compile(
+    r"\b(holdings?|group|technolog(?:y|ies)|systems|motors?|airlines?|airways|labs?|laboratories|pharma(?:ceuticals?)?|"
+    r"capital|partners|ventures|enterprises?|industries|investments?|solutions|software|entertainment|energy|"
+    r"communications|telecom(?:munications)?|networks|brothers|bros|foods?|steel|oil|petroleum|mining|financial|"
+    r"finance|securities|consulting|studios|games|logistics|retail|stores|automotive|electronics|semiconductors?|"
+    r"biotech|therapeutics|robotics|aerospace|shipping|distribution|marketing|media|brands|trading|bancorp|"
+    r"banking|insurance company|realty|properties|resources|chemicals?|apparel|cosmetics|motor company|"
+    r"health(?:care)? (?:inc|corp)|ecom|e-commerce|dot ?com|corps|truck|trucks)\b",
+    re.IGNORECASE,
+)
+LEGAL_SUFFIX_WORDS = frozenset(
+    {
+        "inc", "inc.", "incorporated", "corp", "corp.", "corporation", "ltd", "ltd.", "limited", "llc", "l.l.c.",
+        "llp", "lp", "plc", "gmbh", "ag", "s.a.", "sa", "se", "n.v.", "nv", "b.v.", "bv", "pty", "pte", "s.p.a.",
+        "spa", "k.k.", "oy", "ab", "asa", "co.", "s.a.s.", "sarl", "s.r.l.", "srl"
+    }
+)
+_PRODUCT_SHAPE = re.compile(r"^[ie][A-Z][a-z]")  # iPhone, iTunes, eReader; eBay is in the gazetteer
+
+
+def looks_like_product(name: str) -> bool:
+    """ "iPod", "iTunes Music Store": Apple-style product names (the maker is the company, not the product)."""
+    return bool(_PRODUCT_SHAPE.match(name))
+
+
+def looks_like_business(name: str) -> bool:
+    return bool(CORPORATE_WORDS.search(name))
+
+
+def balanced(name: str) -> str:
+    """Cuts a name at an unclosed bracket the NER left in: "National Insurance (NI" -> "National Insurance"."""
+    for open_, close in (("(", ")"), ("[", "]")):
+        if name.count(open_) > name.count(close):
+            name = name[: name.rfind(open_)].rstrip(" ,-")
+    return name

@@ -47,10 +47,14 @@ _SHORT_NAMES = {
 _STRIP = re.compile(r"^(the|mainland|state of)\s+|['\u2019]s$|\s+(government|state)$", re.IGNORECASE)
 
 
+# Federations whose states or provinces make their own laws: their subdivisions get ISO 3166-2 codes.
+FEDERAL_STATES = frozenset({"US", "CA", "AU", "IN", "DE", "BR", "MX", "AT", "CH", "IT", "ES", "BE", "MY", "NG", "AR"})
+
+
 @dataclass(frozen=True)
 class Place:
     code: str
-    how: str  # "name", "demonym", "metonym", "state"
+    how: str  # name, demonym, metonym, city; state (a subdivision with its own code) or region (its country's)
 
 
 class PlaceResolver:
@@ -58,6 +62,7 @@ class PlaceResolver:
 
     def __init__(self, path: Path = DEFAULT_PLACES) -> None:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        self.subnational_aliases = {str(k).lower(): str(v) for k, v in (data.get("subnational") or {}).items()}
         self.table: dict[str, Place] = {}
         for country in pycountry.countries:
             for attr in ("name", "common_name", "official_name"):
@@ -72,9 +77,39 @@ class PlaceResolver:
         for name, code in self.state_codes.items():
             if name not in exceptions:
                 self.table[name] = Place(code, "state")
+        self._add_subdivisions(exceptions)
+        self.given_names = {str(n).lower() for n in data.get("also_given_names") or ()}
         for section, how in (("aliases", "name"), ("demonyms", "demonym"), ("metonyms", "metonym")):
             for name, code in (data.get(section) or {}).items():
                 self.table[str(name).lower()] = Place(str(code), how)
+        for name, code in (data.get("cities") or {}).items():
+            self.table.setdefault(str(name).lower(), Place(str(code), "city"))
+
+    def _add_subdivisions(self, exceptions: set[str]) -> None:
+        """Provinces, states and regions of every country, by their ISO 3166-2 names.
+
+        In federations whose states govern (``FEDERAL_STATES``) a top-level subdivision keeps its own code,
+        like a US state: it counts as itself only where its government acts. Elsewhere it counts as its
+        country ("Cornwall" -> GB). A name shared by two countries, or already a country's, is left out.
+        """
+        seen: dict[str, set[str]] = {}
+        for sub in pycountry.subdivisions:
+            name = sub.name.lower()
+            if name in self.table or name in exceptions or len(name) < 4:
+                continue
+            seen.setdefault(name, set()).add(sub.code)
+        for name, codes in seen.items():
+            countries = {country_of(c) for c in codes}
+            if len(countries) != 1:
+                continue
+            country = countries.pop()
+            top = [c for c in codes if pycountry.subdivisions.get(code=c).parent_code is None]
+            if country in FEDERAL_STATES and len(top) == 1:
+                self.table[name] = Place(top[0], "state")
+            else:
+                self.table[name] = Place(country, "region")
+        for name, code in self.subnational_aliases.items():
+            self.table[name] = Place(code, "state" if country_of(code) in FEDERAL_STATES else "region")
 
     def resolve(self, text: str) -> Place | None:
         key = " ".join(text.replace("\u2019", "'").split()).lower()
@@ -85,6 +120,10 @@ class PlaceResolver:
                 key, stripped = stripped, _STRIP.sub("", stripped).strip()
             place = self.table.get(key)
         return place
+
+    def also_given_name(self, text: str) -> bool:
+        """ "Jordan", "Chad", "Georgia": country names that are people's names as often."""
+        return " ".join(text.split()).lower() in self.given_names
 
     def state_code(self, name: str) -> str | None:
         return self.state_codes.get(name.lower())

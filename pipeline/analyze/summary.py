@@ -13,8 +13,11 @@ SUMMARY_MAX_CHARS = 700
 LEAD_SENTENCES = 3
 
 
-def relevance_score(events: list[Event], title: str | None) -> float:
-    """Uncalibrated: the best event confidence, nudged up when the title carries a cue too."""
+def relevance_score(events: list[Event], title: str | None, calibrated: float | None = None) -> float:
+    """The event model's calibrated probability that the article reports an event, when it ran; otherwise
+    (rules alone) the best event confidence, nudged up when the title carries a cue too."""
+    if calibrated is not None:
+        return round(min(1.0, max(0.0, calibrated)), 3)
     title_support = 1.0 if title_types(title) else 0.0
     if not events:
         return round(0.25 if title_support else 0.05, 3)

@@ -54,3 +54,30 @@ def test_effective_and_announcement_cues(make_doc):
 def test_relative_dates_follow_the_published_date(make_doc):
     doc = make_doc("The ban takes effect next Monday.", published=date(2024, 3, 1))
     assert [(d.date, d.kind) for d in doc._.regwatch_dates] == [("2024-03-04", "effective")]
+
+
+def test_relative_and_partial_expressions_against_the_publication_date():
+    from datetime import date
+
+    from pipeline.analyze.dates import resolve_date_text
+
+    base = date(2025, 3, 12)  # a Wednesday
+    assert resolve_date_text("last May", base) == ("2024-05", "month")
+    assert resolve_date_text("next month", base) == ("2025-04", "month")
+    assert resolve_date_text("by the end of 2025", base) == ("2025", "year")
+    assert resolve_date_text("from Monday", base, future=True) == ("2025-03-17", "day")
+    assert resolve_date_text("Monday", base) == ("2025-03-10", "day")
+    assert resolve_date_text("23 August", base) == ("2025-08-23", "day")
+    assert resolve_date_text("11 December", date(2010, 1, 25)) == ("2009-12-11", "day")
+    assert resolve_date_text("earlier today", base) == ("2025-03-12", "day")
+
+
+def test_effective_dates_are_told_from_announcement_dates(make_doc):
+    from datetime import date
+
+    doc = make_doc(
+        "The ministry announced on 3 March that the rules come into force on 1 July.", published=date(2025, 3, 12)
+    )
+    kinds = {d.text: d.kind for d in doc._.regwatch_dates}
+    assert kinds["3 March"] == "announcement"
+    assert kinds["1 July"] == "effective"

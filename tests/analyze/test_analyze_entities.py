@@ -74,3 +74,108 @@ def test_abbreviation_in_brackets_is_the_same_company(analyze):
 def test_gazetteer_alias_keeps_the_surface_the_article_uses(analyze):
     result = analyze("Facebook said it would stop the feature. Facebook users were told on Friday.")
     assert "Facebook" in companies(result)
+
+
+# --- the Zoom class of errors, with sentences of our own ---------------------------------------------------------
+
+
+def test_unknown_company_tagged_as_a_person_is_counted_everywhere(analyze):
+    result = analyze(
+        "Quorvex Inc said on Monday it would raise its prices. Analysts expect Quorvex to grow, "
+        "and Quorvex declined to comment."
+    )
+    assert companies(result).get("Quorvex") == 3
+
+
+def test_two_companies_the_ner_merges_are_split(analyze):
+    result = analyze(
+        "Regulators approved Talbrook Data Systems and Merrow Cloud Services as suppliers. "
+        "Talbrook Data Systems said the decision was fair."
+    )
+    names = companies(result)
+    assert "Talbrook Data Systems" in names and "Merrow Cloud Services" in names
+    assert not any(" and " in name for name in names)
+
+
+def test_research_group_and_journalist_are_not_companies(analyze):
+    result = analyze(
+        "Written by Daniel Okonkwo-Reyes, senior reporter.\n"
+        "Researchers at the Citizen Lab found that Zoom sent keys through servers in China. "
+        "Zoom said it would fix the flaw."
+    )
+    names = companies(result)
+    assert "Zoom" in names
+    assert not {"Citizen Lab", "Daniel Okonkwo-Reyes", "Okonkwo-Reyes"} & set(names)
+
+
+def test_legal_form_makes_a_company_whatever_the_ner_says(analyze):
+    result = analyze(
+        "The order bans Harlow Ridge, LLC and Penfold Ecom LLC from selling business opportunities."
+    )
+    assert {"Harlow Ridge", "Penfold Ecom"} <= set(companies(result))
+
+
+def test_the_article_calling_a_name_a_business_is_evidence(analyze):
+    result = analyze("The data regulator fined e-commerce company Velmora for a breach of customer records.")
+    assert "Velmora" in companies(result)
+
+
+def test_abbreviations_laws_and_products_alone_are_not_companies(analyze):
+    result = analyze(
+        "The FTC enforces ROSCA and COPPA. ROSCA requires clear terms, and COPPA protects children. "
+        "Apple said its iPod and iTunes Music Store sales rose."
+    )
+    names = companies(result)
+    assert "Apple" in names
+    assert not {"ROSCA", "COPPA", "iPod", "iTunes Music Store", "iTunes"} & set(names)
+
+
+def test_person_with_a_first_name_is_not_a_company(analyze):
+    result = analyze(
+        "The agency denied Scott Brenwick's petition. Brenwick had asked the agency to reopen the order "
+        "against Exxon Mobil. Brenwick did not comment."
+    )
+    names = companies(result)
+    assert "Exxon Mobil" in names
+    assert not {"Brenwick", "Scott Brenwick"} & set(names)
+
+
+def test_known_company_inside_a_persons_name_is_the_person(analyze):
+    result = analyze("The lead attorneys are Jacqueline Ford and Marcus Bell of the agency's consumer bureau.")
+    assert "Ford" not in companies(result)
+
+
+def test_demonym_before_a_company_is_a_place(analyze):
+    result = analyze("Japanese Nippon Steel completed its purchase of U.S. Steel after a review by Washington.")
+    names = companies(result)
+    assert "Nippon Steel" in names and "Japanese Nippon Steel" not in names
+    assert "JP" in {j["code"] for j in result["jurisdictions"]}
+
+
+def test_longer_name_of_a_known_company_is_another_company(analyze):
+    result = analyze(
+        "Apple Corps sued Apple Computer in London. Apple Corps said Apple Computer broke the agreement."
+    )
+    assert {"Apple Corps", "Apple Computer"} <= set(companies(result)) or {"Apple Corps", "Apple"} <= set(
+        companies(result)
+    )
+
+
+def test_boilerplate_social_media_is_not_a_company(analyze):
+    result = analyze(
+        "The regulator fined Brightwater Foods Ltd for misleading labels. "
+        "Follow us on Twitter and like us on Facebook for updates."
+    )
+    names = companies(result)
+    assert "Brightwater Foods" in names
+    assert not {"Twitter", "Facebook"} & set(names)
+
+
+def test_names_listed_beside_a_company_are_companies(analyze):
+    result = analyze("The deal covers Verizon, Pellworth and Daxcom, the regulator said on Monday.")
+    assert {"Verizon", "Pellworth", "Daxcom"} <= set(companies(result))
+
+
+def test_business_word_overrides_a_person_tag(analyze):
+    result = analyze("Trading went through Sberbank and Velesk Holdings, the exchange said.")
+    assert {"Sberbank", "Velesk Holdings"} <= set(companies(result))

@@ -94,7 +94,7 @@ def test_seed_example(analyze):
             ["CN"],
         ),
         (
-            "Huawei launched its cloud service in Mexico last week.",
+            "Huawei entered the Mexican market with its cloud service last week.",
             "market_entry",
             "Huawei",
             "company",
@@ -135,7 +135,7 @@ def test_law_taking_effect_has_its_date_and_status(analyze):
 @pytest.mark.parametrize(
     ("text", "status"),
     [
-        ("The government proposed a ban on disposable vapes in Britain.", "proposed"),
+        ("The British government proposed a ban on disposable vapes.", "proposed"),
         ("Britain will ban disposable vapes from June.", "announced"),
         ("Britain has banned disposable vapes.", "in_effect"),
         ("Britain lifted its ban on disposable vapes.", "reversed"),
@@ -162,3 +162,29 @@ def test_same_event_twice_is_merged(analyze):
         "In its lawsuit, the FTC said Harbour Mobile misled users."
     )
     assert len([e for e in result["events"] if e["type"] == "investigation"]) == 1
+
+
+def test_several_events_in_one_article(analyze):
+    result = analyze(
+        "The European Commission fined Quillbyte 120 million euros for abusing its dominance. "
+        "Separately, the FTC sued Harbour Mobile over hidden subscription fees.",
+        published="2024-01-10",
+    )
+    pairs = {(e["type"], tuple(e["jurisdictions"])) for e in result["events"]}
+    assert ("fine_or_penalty", ("EU",)) in pairs
+    assert ("investigation", ("US",)) in pairs
+    assert result["relevant"] is True
+    assert result["relevance"] == max(e["confidence"] for e in result["events"])
+
+
+def test_law_coming_into_force_later_is_announced_with_its_date(analyze):
+    result = analyze("New rules on scooters come into force in Britain on 1 July.", published="2025-03-12")
+    event = by_type(result, "law_or_regulation")
+    assert event["effective_date"] == "2025-07-01"
+    assert event["status"] == "announced"
+
+
+def test_ban_from_monday_is_the_coming_monday(analyze):
+    event = by_type(analyze("Japan will ban the sale of vapes from Monday.", published="2025-03-12"), "ban")
+    assert event["effective_date"] == "2025-03-17"
+    assert event["jurisdictions"] == ["JP"]

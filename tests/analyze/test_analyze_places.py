@@ -25,6 +25,15 @@ from pipeline.analyze.places import default_resolver, jurisdiction_name
         ("Germany", "DE"),
         ("California", "US-CA"),
         ("State of Nevada", "US-NV"),
+        ("Algerian", "DZ"),
+        ("Kyrgyz", "KG"),
+        ("Malagasy", "MG"),
+        ("Papua New Guinean", "PG"),
+        ("Holy See", "VA"),
+        ("Ontario", "CA-ON"),
+        ("Lombardy", "IT-25"),
+        ("Cornwall", "GB"),
+        ("Rawalpindi", "PK"),
     ],
 )
 def test_resolver(text: str, code: str):
@@ -34,6 +43,11 @@ def test_resolver(text: str, code: str):
 
 def test_unknown_place():
     assert default_resolver().resolve("Narnia") is None
+
+
+def test_europe_is_a_continent_not_the_union():
+    assert default_resolver().resolve("Europe") is None
+    assert default_resolver().resolve("European") is None
 
 
 def test_names():
@@ -70,3 +84,32 @@ def test_hint_breaks_ties_but_never_invents(make_doc):
     assert doc._.regwatch_entities.main_jurisdiction == "DE"
     doc = make_doc("Officials discussed the plan.", hint="DE")
     assert doc._.regwatch_entities.main_jurisdiction is None
+
+
+def test_countries_the_ner_calls_people_are_places(make_doc):
+    counts = jurisdictions(make_doc("Burkina Faso and Mali impose travel bans on Americans."))
+    assert {"BF", "ML", "US"} <= set(counts)
+
+
+def test_a_nationality_before_a_generic_body_is_that_country(make_doc):
+    counts = jurisdictions(make_doc("The South Korean data protection commission fined the retailer on Friday."))
+    assert "KR" in counts and "IE" not in counts
+
+
+def test_a_state_named_as_a_place_is_its_country(make_doc):
+    passing = jurisdictions(make_doc("Lightning struck near a lake in the U.S. state of South Carolina."))
+    assert "US-SC" not in passing and "US" in passing
+    acting = jurisdictions(make_doc("The State of Texas sued the platform on Monday."))
+    assert acting.get("US-TX") == 1
+
+
+def test_provinces_of_federations_act_like_states(make_doc):
+    acting = jurisdictions(make_doc("Ontario's government banned the app in schools."))
+    assert "CA-ON" in acting and "CA" in acting
+    passing = jurisdictions(make_doc("The factory is in Ontario and employs 300 people."))
+    assert "CA-ON" not in passing and "CA" in passing
+
+
+def test_national_bodies_carry_their_country(make_doc):
+    counts = jurisdictions(make_doc("Tanzanian police arrested 130 people after the rallies were banned."))
+    assert "TZ" in counts

@@ -1,0 +1,206 @@
+"""The trained part of event detection: which event types an article really reports, and how sure to be.
+
+The cue patterns of ``cues.py`` propose candidate events (high recall, many false alarms). For every
+(article, event type) pair a small logistic model scores the candidates from a few features (the best
+cue's raw confidence and strength, how many sentences carry it, whether the lead or title does, how many
+types compete) plus a bag-of-words text classifier's probability for the type. The score is mapped to a
+calibrated probability, P(the article reports an event of this type), by an isotonic map fitted on
+cross-validated predictions, and a type is kept when that probability reaches the model's threshold.
+
+Everything lives in ``data/event_model.json``, rebuilt by ``python -m pipeline.analyze.train`` from the
+tune split of ``bench/gold``; inference is plain Python (no numpy, no pickles).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+from pipeline.analyze.cues import EVENT_TYPES
+
+MODEL_PATH = Path(__file__).parent / "data" / "event_model.json"
+TYPES: tuple[str, ...] = tuple(EVENT_TYPES)
+RELEVANT = "relevant"  # the text classifier's extra label: any event at all
+TEXT_WORDS = 250  # the text classifier reads the first words only: the lead says what the story is
+SHORT_WORDS = 90  # a brief, not an article
+_WORD = re.compile(r"[a-z][a-z0-9'\u2019-]*|\d[\d,.]*")
+_NUMBER = re.compile(r"^\d")
+_LOGIT_CLIP = 6.0
+
+
+def text_features(text: str, max_words: int = TEXT_WORDS) -> set[str]:
+    """Lower-cased words (numbers folded to ``<num>``) and word pairs of the first ``max_words`` words."""
+    words = ["<num>" if _NUMBER.match(w) else w for w in _WORD.findall(text.lower())[:max_words]]
+    return set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
+
+
+def logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return max(-_LOGIT_CLIP, min(_LOGIT_CLIP, math.log(p / (1 - p))))
+
+
+def sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+@dataclass
+class Candidate:
+    """What the cue patterns found for one event type in one article (raw confidences of the rules)."""
+
+    type: str
+    raw: float = 0.0  # best raw confidence, 0 when no cue matched
+    strength: float = 0.0
+    sentences: int = 0
+    lead: bool = False
+    title: bool = False
+    named: bool = False  # some cue of the type has its actor named in the same sentence
+
+
+@dataclass
+class DocView:
+    """An article as the ranker sees it: its text, candidates per type, and a few counts."""
+
+    text: str
+    candidates: dict[str, Candidate] = field(default_factory=dict)
+    words: int = 0
+
+    @property
+    def cue_types(self) -> int:
+        return sum(1 for c in self.candidates.values() if c.raw > 0)
+
+
+FEATURES: tuple[str, ...] = (
+    "has_cue", "raw", "strength", "sentences", "lead", "title", "named", "text", "short", "short_text", "cue_types",
+    *(f"type={t}" for t in TYPES),
+)
+
+
+def candidate_features(view: DocView, event_type: str, text_logit: float, typed: bool = True) -> list[float]:
+    """The ranker's inputs for one type. ``typed`` False (a type too rare in the training data to learn its
+    own prior): no type indicator, and the caller passes a neutral text logit."""
+    c = view.candidates.get(event_type) or Candidate(event_type)
+    short = 1.0 if view.words < SHORT_WORDS else 0.0
+    values = [
+        1.0 if c.raw > 0 else 0.0,
+        c.raw,
+        c.strength,
+        math.log1p(c.sentences),
+        1.0 if c.lead else 0.0,
+        1.0 if c.title else 0.0,
+        1.0 if c.named else 0.0,
+        text_logit,
+        short,
+        short * text_logit,
+        math.log1p(view.cue_types),
+    ]
+    return values + [1.0 if typed and t == event_type else 0.0 for t in TYPES]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A non-decreasing piecewise-linear map from a raw score to a probability (isotonic fit)."""
+
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+
+    def __call__(self, score: float) -> float:
+        if not self.xs:
+            return sigmoid(score)
+        if score <= self.xs[0]:
+            return self.ys[0]
+        if score >= self.xs[-1]:
+            return self.ys[-1]
+        i = bisect_right(self.xs, score)
+        x0, x1, y0, y1 = self.xs[i - 1], self.xs[i], self.ys[i - 1], self.ys[i]
+        return y0 if x1 == x0 else y0 + (y1 - y0) * (score - x0) / (x1 - x0)
+
+
+@dataclass
+class EventModel:
+    labels: tuple[str, ...]
+    text_bias: list[float]
+    text_weights: dict[str, list[float]]  # feature -> one weight per label
+    ranker_weights: list[float]  # per FEATURES, then the bias
+    calibration: Calibration
+    threshold: float = 0.5
+    secondary: float = 0.7  # raw confidence for a second event of a kept type (another actor or place)
+    rare: tuple[str, ...] = ()  # types with too few training examples: judged on the cue features alone
+    meta: dict = field(default_factory=dict)
+
+    def text_probs(self, text: str) -> dict[str, float]:
+        totals = list(self.text_bias)
+        for feature in text_features(text):
+            weights = self.text_weights.get(feature)
+            if weights is not None:
+                for i, w in enumerate(weights):
+                    totals[i] += w
+        return {label: sigmoid(t) for label, t in zip(self.labels, totals, strict=True)}
+
+    def raw_score(self, features: list[float]) -> float:
+        *weights, bias = self.ranker_weights
+        return bias + sum(w * x for w, x in zip(weights, features, strict=True))
+
+    def type_probabilities(self, view: DocView, text_probs: dict[str, float] | None = None) -> dict[str, float]:
+        """Calibrated P(type reported) for every type of the taxonomy."""
+        probs = text_probs if text_probs is not None else self.text_probs(view.text)
+        return {t: self.calibration(self.raw_score(self.features(view, t, probs))) for t in TYPES}
+
+    def features(self, view: DocView, event_type: str, text_probs: dict[str, float]) -> list[float]:
+        if event_type in self.rare:
+            return candidate_features(view, event_type, 0.0, typed=False)
+        return candidate_features(view, event_type, logit(text_probs.get(event_type, 0.5)))
+
+    def to_json(self) -> dict:
+        return {
+            "format": 1,
+            "labels": list(self.labels),
+            "text_bias": _rounded(self.text_bias),
+            "text_weights": {k: _rounded(v) for k, v in sorted(self.text_weights.items())},
+            "ranker_features": list(FEATURES),
+            "ranker_weights": _rounded(self.ranker_weights),
+            "calibration": {"xs": _rounded(self.calibration.xs), "ys": _rounded(self.calibration.ys)},
+            "threshold": round(self.threshold, 4),
+            "secondary": round(self.secondary, 4),
+            "rare": list(self.rare),
+            "meta": self.meta,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> EventModel:
+        if list(data.get("ranker_features", [])) != list(FEATURES):
+            raise ValueError("event model has other features; rebuild it: python -m pipeline.analyze.train")
+        return cls(
+            labels=tuple(data["labels"]),
+            text_bias=list(data["text_bias"]),
+            text_weights={k: list(v) for k, v in data["text_weights"].items()},
+            ranker_weights=list(data["ranker_weights"]),
+            calibration=Calibration(tuple(data["calibration"]["xs"]), tuple(data["calibration"]["ys"])),
+            threshold=float(data["threshold"]),
+            secondary=float(data.get("secondary", 0.7)),
+            rare=tuple(data.get("rare", ())),
+            meta=dict(data.get("meta", {})),
+        )
+
+    def with_threshold(self, threshold: float, secondary: float | None = None) -> EventModel:
+        return replace(self, threshold=threshold, secondary=self.secondary if secondary is None else secondary)
+
+
+def _rounded(values) -> list[float]:
+    return [round(float(v), 5) for v in values]
+
+
+@lru_cache(maxsize=2)
+def load_model(path: str | None = None) -> EventModel | None:
+    """The shipped model, or None when the file is missing (the rules alone then decide)."""
+    target = Path(path) if path else MODEL_PATH
+    if not target.exists():
+        return None
+    return EventModel.from_json(json.loads(target.read_text(encoding="utf-8")))
