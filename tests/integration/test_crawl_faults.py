@@ -143,3 +143,45 @@ def test_second_pass_is_one_conditional_request_per_feed(site, tmp_path):
         paths = [hit.path for hit in news.hits]
         assert paths.count("/good.xml") == 1
         assert "/a" not in paths and "/b" not in paths
+
+
+def test_sitemap_and_listing_page_sources_through_the_crawler_at_the_source_rate(tmp_path):
+    """`kind: sitemap` (an index with a child urlset) and `kind: page` (links picked by a CSS selector),
+    crawled end to end; article pages of one host are spaced by the source's `rate`."""
+    with FaultServer() as site:
+        pages = [f"/press/2025/rule-{n}" for n in range(4)]
+        for path in pages:
+            site.add(path, ok(PAGE.replace(b"wombat", f"wombat number {path[-1]}".encode())))
+        site.add("/sitemap.xml", ok(
+            f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>{site.url("/s1.xml")}'
+            "</loc></sitemap></sitemapindex>".encode(), "application/xml"))
+        site.add("/s1.xml", ok(
+            ('<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+             + "".join(f"<url><loc>{site.url(p)}</loc></url>" for p in pages[:2])
+             + f"<url><loc>{site.url('/about')}</loc></url></urlset>").encode(), "application/xml"))
+        site.add("/press/", ok(
+            ("<html><body><nav><a href='/about'>About</a></nav><ul class='releases'>"
+             + "".join(f"<li><a href='{p}'>Release {p[-1]}</a></li>" for p in pages[2:])
+             + "</ul></body></html>").encode()))
+        (sitemap, listing) = parse_sources(
+            "sources:\n"
+            f"  - {{id: sm, name: Sitemap, kind: sitemap, url: '{site.url('/sitemap.xml')}', link_pattern: '/press/',"
+            " allow_private: true, rate: 4}\n"
+            f"  - {{id: pg, name: Listing, kind: page, url: '{site.url('/press/')}', selector: 'ul.releases a',"
+            " allow_private: true, rate: 4}\n",
+            Path("kinds.yaml"),
+        ).sources
+        settings = Settings(data_dir=tmp_path, host_rate=1000)
+        with Store.open(settings.resolved_database_url) as store, Fetcher(settings) as fetcher:
+            store.sync_sources([sitemap, listing])
+            crawler = Crawler(settings, store, fetcher, Analyzer(settings), stop=threading.Event())
+            reports = crawler.crawl([sitemap, listing])
+            assert [(r.source_id, r.reason, r.new) for r in reports] == [("sm", None, 2), ("pg", None, 2)]
+            stored = {store.get_article(i)["url"]: store.get_article(i) for i in range(1, 5)}
+            assert set(stored) == {site.url(p) for p in pages}
+            assert all(a["text_origin"] == "page" for a in stored.values())
+        page_hits = sorted(hit.at for hit in site.hits if hit.path.startswith("/press/2025/"))
+        assert len(page_hits) == 4
+        gaps = [b - a for a, b in zip(page_hits, page_hits[1:], strict=False)]
+        assert min(gaps) >= 0.25 - 0.02, gaps  # rate: 4 requests per second to this host
+        assert not any(hit.path == "/about" for hit in site.hits)
