@@ -109,7 +109,7 @@ def main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging and full tracebacks.")] = False,
     database_url: Annotated[str | None, typer.Option(
         help="Store URL (default sqlite:///data/regwatch.db; env REGWATCH_DATABASE_URL).")] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="Runtime directory (env REGWATCH_DATABASE_URL).")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Runtime directory (env REGWATCH_DATA_DIR).")] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version.")] = False,
 ) -> None:
