@@ -38,6 +38,8 @@ sources_app = typer.Typer(help="Check the sources file.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 app.add_typer(db_app, name="db")
+alerts_app = typer.Typer(help="Watch rules and alert delivery (alerts.yaml).", no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts")
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -197,6 +199,7 @@ def crawl(
             store = _open_store()
             stack.callback(store.close)
             store.sync_sources(selected)
+            sender = _alert_sender(store, stop)
             crawler = _build_crawler(store, stop, stack)
             crawler.resume(selected)  # items a killed or stopped pass left unfinished, first
             progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -212,10 +215,13 @@ def crawl(
                         stop.set()
                         break
                     progress.advance(task)
+            alert_report = sender.send_due() if sender is not None else None
         if as_json:
             console.print_json(json.dumps([asdict(r) for r in reports]))
         else:
             _print_reports(reports)
+            if alert_report is not None:
+                _print_alert_report(alert_report)
         return 0 if all(r.ok for r in reports) else 1
 
     code = _run_guarded(go)
@@ -249,9 +255,117 @@ def _run(sources: Path | None, only: list[str] | None = None) -> None:
         store = _open_store()
         stack.callback(store.close)
         store.sync_sources(selected)
+        sender = _alert_sender(store, stop)
         crawler = _build_crawler(store, stop, stack)
         logger.info("store: %s", _redact(_settings().resolved_database_url))
-        Runner(crawler, store, selected, stop).run_forever()
+        Runner(crawler, store, selected, stop, sender=sender).run_forever()
+
+
+def _alert_sender(store, stop: threading.Event | None = None):
+    """Load alerts.yaml; with rules or channels in it, queue matches with each stored article and return a
+    Sender for the outbox (None without alerts)."""
+    from pipeline.alerts import AlertQueue, load_alerts
+    from pipeline.alerts.deliver import Sender
+
+    settings = _settings()
+    alerts = load_alerts(settings.alerts_file)
+    if not alerts.rules and not alerts.channels:
+        return None
+    store.alert_queue = AlertQueue(alerts)
+    logger.info("alerts: %d rules, %d channels from %s", len(alerts.rules), len(alerts.channels), alerts.path)
+    return Sender(store, alerts, settings, stop=stop)
+
+
+def _print_alert_report(report) -> None:
+    line = f"alerts: {report.sent} sent, {report.failed} to retry, {report.dead} dead"
+    console.print(Text(line, style="red" if report.dead else ""))
+    for error in report.errors[:10]:
+        err_console.print(Text(error, style="red"))
+
+
+@alerts_app.command("check")
+def alerts_check(
+    file: Annotated[Path | None, typer.Argument(help="Alerts file (default alerts.yaml).")] = None,
+) -> None:
+    """Validate an alerts file without sending anything."""
+
+    def go() -> None:
+        from pipeline.alerts import load_alerts
+
+        alerts = load_alerts(file or _settings().alerts_file, missing_ok=False)
+        console.print(f"{alerts.path}: {len(alerts.channels)} channels, {len(alerts.rules)} rules, "
+                      f"{len(alerts.digests)} digests, all valid")
+
+    _run_guarded(go)
+
+
+@alerts_app.command("send")
+def alerts_send(
+    wait: Annotated[float, typer.Option("--wait", help="Keep retrying failed deliveries up to SECONDS.")] = 0.0,
+) -> None:
+    """Deliver whatever is still queued in the outbox (due now)."""
+
+    def go() -> int:
+        from pipeline.alerts import load_alerts
+        from pipeline.alerts.deliver import Sender
+
+        settings = _settings()
+        alerts = load_alerts(settings.alerts_file)
+        if not alerts.channels:
+            raise ConfigError(f"{alerts.path}: no channels defined (or no such file): nothing can be delivered")
+        store = _open_store()
+        try:
+            sender = Sender(store, alerts, settings)
+            report = sender.drain(wait) if wait > 0 else sender.send_due()
+            counts = sender.store_counts()
+        finally:
+            store.close()
+        _print_alert_report(report)
+        console.print(f"outbox: {counts.get('queued', 0)} queued, {counts.get('sent', 0)} sent, "
+                      f"{counts.get('dead', 0)} dead")
+        return 1 if report.dead else 0
+
+    raise typer.Exit(_run_guarded(go))
+
+
+@alerts_app.command("status")
+def alerts_status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    limit: Annotated[int, typer.Option("--limit", help="Deliveries listed, newest first.")] = 20,
+) -> None:
+    """The outbox: deliveries queued, sent and dead (with their last error)."""
+
+    def go() -> None:
+        from pipeline.alerts.deliver import delivery_counts, delivery_rows
+
+        store = _open_store()
+        try:
+            counts = delivery_counts(store)
+            rows = delivery_rows(store, limit=limit)
+        finally:
+            store.close()
+        for row in rows:
+            for key, value in row.items():
+                if isinstance(value, datetime):
+                    row[key] = value.isoformat()
+        if as_json:
+            sys.stdout.write(json.dumps({"counts": counts, "deliveries": rows}, indent=2) + "\n")
+            return
+        console.print(f"outbox: {counts.get('queued', 0)} queued, {counts.get('sent', 0)} sent, "
+                      f"{counts.get('dead', 0)} dead")
+        table = Table(title="alert deliveries")
+        for column in ("rule", "kind", "story", "channel", "state", "attempts", "next attempt / sent", "title",
+                       "last error"):
+            table.add_column(column)
+        for row in rows:
+            when = row["sent_at"] if row["state"] == "sent" else (row["next_attempt"] if row["state"] == "queued"
+                                                                   else "")
+            table.add_row(row["rule"], row["kind"], str(row["story_id"]), row["channel"],
+                          Text(row["state"], style="red" if row["state"] == "dead" else ""), str(row["attempts"]),
+                          when or "", row["title"] or "", Text(row["last_error"] or "", style="red"))
+        console.print(table)
+
+    _run_guarded(go)
 
 
 @app.command()

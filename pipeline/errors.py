@@ -10,7 +10,8 @@ id and URL, so that a user can act on the one line it prints::
     ├── ExtractError           stage "extract": empty or unreadable page
     ├── AnalyzeError           stage "analyze": NLP failure on one article
     ├── StoreError             stage "store": database problems
-    └── QueryError             stage "search": a malformed search query
+    ├── QueryError             stage "search": a malformed search query
+    └── AlertError             stage "alert": one delivery of an alert failed
 
 ``str(error)`` is the one readable line: ``"<stage>: <message>"``.
 """
@@ -80,3 +81,7 @@ class StoreError(RegwatchError):
 
 class QueryError(RegwatchError):
     stage = "search"
+
+
+class AlertError(RegwatchError):
+    stage = "alert"

@@ -18,22 +18,29 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from pipeline.alerts.deliver import Sender
 from pipeline.crawl import Crawler
 from pipeline.sources import Source
 from pipeline.store import Store
 
 logger = logging.getLogger(__name__)
 
+#: Seconds between passes of the alert sender (it also runs right after a poll that stored new articles).
+ALERT_INTERVAL = 30
+
 
 class Runner:
-    def __init__(self, crawler: Crawler, store: Store, sources: list[Source], stop: threading.Event) -> None:
+    def __init__(self, crawler: Crawler, store: Store, sources: list[Source], stop: threading.Event,
+                 sender: Sender | None = None) -> None:
         self.crawler = crawler
         self.store = store
         self.sources = sources
         self.stop = stop
-        # One worker: spaCy analysis is CPU-bound and the SQLite store has one writer.
+        self.sender = sender
+        # One worker: spaCy analysis is CPU-bound and the SQLite store has one writer. Alert delivery has
+        # its own worker, so a slow endpoint never holds up the crawl (and the reverse).
         self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            executors={"default": ThreadPoolExecutor(max_workers=1), "alerts": ThreadPoolExecutor(max_workers=1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,
         )
@@ -43,6 +50,9 @@ class Runner:
         # Items a killed or stopped run left unfinished are finished first, whether or not their source is due.
         self.scheduler.add_job(self.crawler.resume, args=[self.sources], id="resume", name="resume unfinished items",
                                next_run_time=now)
+        if self.sender is not None:
+            self.scheduler.add_job(self._send_alerts, IntervalTrigger(seconds=ALERT_INTERVAL, timezone=UTC),
+                                   id="alerts", name="deliver queued alerts", executor="alerts", next_run_time=now)
         for source in self.sources:
             state = self.store.source_state(source.id)
             first = state.next_poll if state.next_poll and state.next_poll > now else now
@@ -64,6 +74,12 @@ class Runner:
                            _clock(state.next_poll), state.consecutive_failures)
         if state.next_poll and not self.stop.is_set():
             self.scheduler.modify_job(source.id, next_run_time=state.next_poll)
+        if self.sender is not None and report.new and not self.stop.is_set():
+            self.scheduler.modify_job("alerts", next_run_time=datetime.now(UTC))  # new articles: deliver now
+
+    def _send_alerts(self) -> None:
+        if self.sender is not None and not self.stop.is_set():
+            self.sender.send_due()
 
     def run_forever(self) -> None:
         """Run until SIGINT/SIGTERM (or ``stop`` is set by someone else)."""

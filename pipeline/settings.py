@@ -8,8 +8,9 @@ Each field carries its default and its help text together.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline import __version__
@@ -49,6 +50,17 @@ class Settings(BaseSettings):
     analyze_batch_size: int = Field(16, description="Articles per spaCy batch.")
     retry_after_failure: str = Field("5m", description="First retry delay for a failing source in `run`.")
     max_retry_interval: str = Field("6h", description="Ceiling of the retry delay for a failing source.")
+    alerts_file: Path = Field(Path("alerts.yaml"), description="Watch rules and channels; missing means no alerts.")
+    alert_max_attempts: int = Field(8, ge=1, description="Delivery attempts of one alert before it is dead.")
+    alert_retry_base: float = Field(30.0, gt=0, description="Seconds before the first retry; doubles each time.")
+    alert_retry_max: float = Field(3600.0, gt=0, description="Ceiling of the delay between delivery attempts.")
+    alert_timeout: float = Field(10.0, gt=0, description="Seconds one alert delivery (HTTP or SMTP) may take.")
+    smtp_host: str | None = Field(None, description="SMTP server for e-mail alerts.")
+    smtp_port: int | None = Field(None, description="SMTP port (default 587, 465 with ssl, 25 with none).")
+    smtp_user: str | None = Field(None, description="SMTP login, if the server wants one.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password (never logged).")
+    smtp_from: str | None = Field(None, description="From address of e-mail alerts.")
+    smtp_tls: Literal["starttls", "ssl", "none"] = Field("starttls", description="starttls, ssl or none.")
 
     @property
     def resolved_database_url(self) -> str:

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from pipeline.errors import ConfigError
+from pipeline.yamlconf import compose, key_nodes, line_of, raise_problems, validation_problems
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -184,14 +185,6 @@ class SourcesFile:
         raise ConfigError(f"{self.path}: no source with id {source_id!r} (known: {known})")
 
 
-def _line(node: yaml.Node) -> int:
-    return node.start_mark.line + 1
-
-
-def _key_nodes(mapping: yaml.MappingNode) -> dict[str, yaml.Node]:
-    return {key.value: key for key, _ in mapping.value if isinstance(key, yaml.ScalarNode)}
-
-
 def load_sources(path: Path | str) -> SourcesFile:
     """Read and validate a sources file; raise ConfigError listing every problem."""
     path = Path(path)
@@ -203,14 +196,7 @@ def load_sources(path: Path | str) -> SourcesFile:
 
 
 def parse_sources(text: str, path: Path) -> SourcesFile:
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{where}: YAML syntax: {problem}", problems=[f"{where}: YAML syntax: {problem}"]) from exc
+    root, data = compose(text, path)
 
     def fail(line: int, field: str, problem: str) -> str:
         return f"{path}:{line}: {field}: {problem}"
@@ -221,7 +207,7 @@ def parse_sources(text: str, path: Path) -> SourcesFile:
     sources_node = dict((k.value, v) for k, v in root.value)["sources"]
     entries = data["sources"]
     if not isinstance(entries, list) or not isinstance(sources_node, yaml.SequenceNode):
-        problem = fail(_line(sources_node), "sources", "must be a list of sources")
+        problem = fail(line_of(sources_node), "sources", "must be a list of sources")
         raise ConfigError(problem, problems=[problem])
 
     problems: list[str] = []
@@ -229,29 +215,19 @@ def parse_sources(text: str, path: Path) -> SourcesFile:
     seen: dict[str, int] = {}
     for entry, node in zip(entries, sources_node.value, strict=True):
         if not isinstance(entry, dict) or not isinstance(node, yaml.MappingNode):
-            problems.append(fail(_line(node), "source", "must be a mapping of fields"))
+            problems.append(fail(line_of(node), "source", "must be a mapping of fields"))
             continue
-        keys = _key_nodes(node)
+        keys = key_nodes(node)
         try:
             source = Source.model_validate(entry)
         except ValidationError as exc:
-            for err in exc.errors():
-                field = str(err["loc"][0]) if err["loc"] else "source"
-                line = _line(keys[field]) if field in keys else _line(node)
-                message = err["msg"].removeprefix("Value error, ")
-                if err["type"] == "missing":
-                    message = "required field is missing"
-                elif err["type"] == "extra_forbidden":
-                    message = "unknown field"
-                problems.append(fail(line, field, message))
+            problems.extend(validation_problems(exc, node, path, "source"))
             continue
         if source.id in seen:
             first = seen[source.id]
-            problems.append(fail(_line(keys["id"]), "id", f"duplicate id {source.id!r} (first on line {first})"))
+            problems.append(fail(line_of(keys["id"]), "id", f"duplicate id {source.id!r} (first on line {first})"))
             continue
-        seen[source.id] = _line(keys["id"])
+        seen[source.id] = line_of(keys["id"])
         sources.append(source)
-    if problems:
-        raise ConfigError(problems[0] if len(problems) == 1 else f"{len(problems)} problems in {path}",
-                          problems=problems)
+    raise_problems(problems, path)
     return SourcesFile(path=path, sources=sources)

@@ -265,3 +265,74 @@ class Page(StoreModel, table=True):
     size: int = Field(sa_column=Column(Integer, nullable=False))  # uncompressed bytes
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # zlib
     fetched_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime, nullable=False))
+
+
+ALERT_KINDS = ("new", "updated")
+DELIVERY_STATES = ("queued", "sent", "dead")
+
+
+class Alert(StoreModel, table=True):
+    """A watch rule's match on a story (the outbox), written with the analysis that caused it.
+
+    ``dedup_key`` is unique: ``new:RULE:STORY`` or ``updated:RULE:STORY:FACTS`` (pipeline.alerts.outbox).
+    """
+
+    __tablename__ = "alert"
+    __table_args__ = (
+        UniqueConstraint("dedup_key", name="uq_alert_dedup_key"),
+        Index("ix_alert_rule_story_id", "rule", "story_id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    rule: str = Field(sa_column=Column(String, nullable=False))
+    story_id: int = Field(sa_column=Column(Integer, nullable=False))
+    article_id: int = Field(sa_column=Column(Integer, nullable=False))
+    kind: str = Field(sa_column=Column(String, nullable=False))  # one of ALERT_KINDS
+    dedup_key: str = Field(sa_column=Column(String, nullable=False))
+    facts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class AlertDelivery(StoreModel, table=True):
+    """One alert to one channel: queued until sent, or dead after too many failed attempts."""
+
+    __tablename__ = "alert_delivery"
+    __table_args__ = (
+        UniqueConstraint("alert_id", "channel", name="uq_alert_delivery_alert_id_channel"),
+        Index("ix_alert_delivery_state_next_attempt", "state", "next_attempt"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    alert_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("alert.id", name="fk_alert_delivery_alert_id_alert", ondelete="CASCADE"),
+            nullable=False,
+        )
+    )
+    channel: str = Field(sa_column=Column(String, nullable=False))
+    state: str = Field(sa_column=Column(String, nullable=False))  # one of DELIVERY_STATES
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    next_attempt: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime, nullable=False))
+    last_error: str | None = _text()
+    sent_at: datetime | None = _when()
+    created_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class AlertAttempt(StoreModel, table=True):
+    """Every attempt at a delivery, with its outcome."""
+
+    __tablename__ = "alert_attempt"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    delivery_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("alert_delivery.id", name="fk_alert_attempt_delivery_id_alert_delivery", ondelete="CASCADE"),
+            nullable=False, index=True,
+        )
+    )
+    at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    ok: bool = Field(sa_column=Column(Boolean, nullable=False))
+    error: str | None = _text()
+    seconds: float | None = Field(default=None, sa_column=Column(Float, nullable=True))

@@ -84,6 +84,9 @@ class NewArticle:
 class Store(ItemStore):
     """Sources, articles and their analysis, crawl items and stories in one SQL database (SQLite or PostgreSQL)."""
 
+    #: pipeline.alerts.outbox.AlertQueue: when set, each new article's rule matches are queued with it.
+    alert_queue: Any = None
+
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.engine = engine
         self._writer = engine.execution_options(**{WRITE: True})
@@ -265,6 +268,8 @@ class Store(ItemStore):
                       stored.article_id)
             return stored
         write_analysis_rows(conn, stored.article_id, analysis)
+        if self.alert_queue is not None:  # rule matches go to the outbox in this same transaction
+            self.alert_queue.on_article(conn, stored, row, analysis, self._clock(), self.story_sources)
         return stored
 
     def get_article(self, article_id: int) -> dict[str, Any] | None:
