@@ -61,7 +61,7 @@ EFFECTIVE_CUE = re.compile(
     r"\b(from|starting( on| from| in)?|start(s|ing)? on|effective( from| on| as of| in)?|as of|as from|"
     r"beginning( on| in)?|"
     rf"by|no later than|takes? effect{_WHEN}|took effect{_WHEN}|goes into effect{_WHEN}|"
-    rf"went into effect{_WHEN}|(go|goes|went|come|comes|came) into (force|effect){_WHEN}|"
+    rf"went into effect{_WHEN}|(go|goes|went|come|comes|came) in ?to (force|effect){_WHEN}|"
     rf"enters? into force{_WHEN}|entered into force{_WHEN}|in force (from|on|in)|appl(y|ies|ied) from|"
     rf"will apply{_WHEN}|kicks? in{_WHEN}|go(es)? live{_WHEN}|"
     rf"will be (introduced|implemented|banned|phased out|in place|enforced|required){_WHEN})\s*(the\s+)?$",
@@ -79,6 +79,10 @@ EFFECT_TODAY = re.compile(
     r"enter into force|goes into effect|go into effect|kicks in)\b(?!\s+(on|in|from|at|by|next|later|after|"
     r"when|once|within|\d))",
     re.IGNORECASE,
+)
+# A season the NER leaves out of the date ("in the autumn 2014" tags only "2014"): read past it.
+_SEASON_BEFORE = re.compile(
+    r"\s*\b(the\s+)?((early|late|mid-?)\s*)?(spring|summer|autumn|fall|winter)( of)?\s*$", re.IGNORECASE
 )
 ANNOUNCEMENT_CUE = re.compile(
     r"\b(announced|said|stated|declared|published|issued|released|confirmed|reported|unveiled)"
@@ -238,8 +242,8 @@ def _special_date(text: str, base: date, future: bool = False) -> tuple[str, str
 
 def date_kind(doc: Doc, span: Span) -> str:
     """``effective`` / ``announcement`` / ``other`` from the few words before the date."""
-    window_start = max(span.sent.start, span.start - 6)
-    before = doc[window_start : span.start].text
+    window_start = max(span.sent.start, span.start - 8)
+    before = _SEASON_BEFORE.sub("", doc[window_start : span.start].text)
     if EFFECTIVE_CUE.search(before) or EFFECTIVE_NEAR.search(before):
         return "effective"
     if ANNOUNCEMENT_CUE.search(before):

@@ -237,7 +237,7 @@ def fallback_event(
         actor=name,
         actor_kind=kind,
         jurisdictions=[code] if code else [],
-        effective_date=effective,
+        effective_date=effective or _document_effective_date(dates),
         status=_status(sentence, sentence.start, kind, effective, published),
         confidence=0.0,
         evidence=" ".join(sentence.text.split()),
@@ -337,7 +337,7 @@ def _build_event(
         actor=actor.name,
         actor_kind=kind,
         jurisdictions=jurisdictions,
-        effective_date=effective,
+        effective_date=effective or _document_effective_date(dates),
         status=status,
         confidence=min(0.99, confidence),
         evidence=" ".join(sentence.text.split()),
@@ -481,6 +481,13 @@ def _effective_date(dates: list[ResolvedDate], sentence: Span, published: date |
             (d.date for d in dates if d.kind == "effective" and following.start <= d.start < following.end), None
         )
     return None
+
+
+def _document_effective_date(dates: list[ResolvedDate]) -> str | None:
+    """When the event's own sentences give no date: the first date the article says something takes effect
+    on ("the rules apply from 1 March"), as reports often state the change and its start in different
+    sentences. Only for the event's field: status and confidence stay with the evidence sentence."""
+    return next((d.date for d in dates if d.kind == "effective"), None)
 
 
 def _status(sentence: Span, cue_token: int, kind: str, effective: str | None, published: date) -> str:

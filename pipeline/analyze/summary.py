@@ -51,18 +51,26 @@ def summarise(doc: Doc, events: list[Event], title: str | None = None) -> str:
     return summary
 
 
+# How a mention names its place: a name, a capital or seat standing for its government, a city, a state, or a
+# national authority. Demonyms ("Chinese investors") and regions are looser: they need a second mention or a role.
+NAMING = frozenset({"name", "metonym", "city", "state", "gazetteer"})
+
+
 def salient_jurisdictions(doc: Doc, entities: DocEntities, events: list[Event]) -> list[dict]:
-    """Jurisdictions named twice or more, in the lead, or by an event; one passing mention is left out."""
+    """Jurisdictions the text names (by name, capital, city, state or national authority), or mentions twice,
+    in the lead or through an event; a single demonym or region in passing is left out."""
     lead_end = 0
     for i, sentence in enumerate(doc.sents):
         lead_end = sentence.end
         if i + 1 >= LEAD_SENTENCES:
             break
     in_lead = {m.code for m in entities.mentions if m.code and m.start < lead_end and m.kind in ("place", "authority")}
+    named = {m.code for m in entities.mentions if m.code and m.kind in ("place", "authority") and m.how in NAMING}
+    named |= {code.split("-")[0] for code in named if "-" in code}
     in_events = {code for e in events for code in e.jurisdictions}
     rows = []
     for code, count in entities.jurisdiction_counts.items():
-        if count >= 2 or code in in_lead or code in in_events or code == entities.main_jurisdiction:
+        if count >= 2 or code in in_lead or code in named or code in in_events or code == entities.main_jurisdiction:
             rows.append({"code": code, "name": jurisdiction_name(code), "mentions": count})
     for code in in_events - set(entities.jurisdiction_counts):
         rows.append({"code": code, "name": jurisdiction_name(code), "mentions": 0})

@@ -51,6 +51,13 @@ def test_effective_and_announcement_cues(make_doc):
     assert kinds["October"] == ("2021-10", "other")
 
 
+def test_effective_cues_read_past_a_season_and_a_split_into(make_doc):
+    doc = make_doc("The new tolls will come in to force in the autumn 2022, officials said.")
+    assert [(d.date, d.kind) for d in doc._.regwatch_dates] == [("2022", "effective")]
+    doc = make_doc("Sales fell in the autumn 2014 quarter.", published=date(2014, 3, 1))
+    assert [d.kind for d in doc._.regwatch_dates] == ["other"]
+
+
 def test_relative_dates_follow_the_published_date(make_doc):
     doc = make_doc("The ban takes effect next Monday.", published=date(2024, 3, 1))
     assert [(d.date, d.kind) for d in doc._.regwatch_dates] == [("2024-03-04", "effective")]

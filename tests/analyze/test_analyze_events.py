@@ -188,3 +188,14 @@ def test_ban_from_monday_is_the_coming_monday(analyze):
     event = by_type(analyze("Japan will ban the sale of vapes from Monday.", published="2025-03-12"), "ban")
     assert event["effective_date"] == "2025-03-17"
     assert event["jurisdictions"] == ["JP"]
+
+
+def test_an_effective_date_stated_sentences_away_is_the_events(analyze):
+    text = (
+        "Norway's parliament passed a new law on the labelling of e-scooters on Tuesday. "
+        "Riders groups criticised the vote. Retailers had asked for more time. "
+        "The requirements will apply from 1 September."
+    )
+    event = by_type(analyze(text, published="2025-03-12"), "law_or_regulation")
+    assert event["effective_date"] == "2025-09-01"
+    assert event["evidence"].startswith("Norway's parliament passed")

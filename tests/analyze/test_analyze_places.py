@@ -113,3 +113,27 @@ def test_provinces_of_federations_act_like_states(make_doc):
 def test_national_bodies_carry_their_country(make_doc):
     counts = jurisdictions(make_doc("Tanzanian police arrested 130 people after the rallies were banned."))
     assert "TZ" in counts
+
+
+def listed(doc) -> set[str]:
+    from pipeline.analyze.summary import salient_jurisdictions
+
+    return {r["code"] for r in salient_jurisdictions(doc, doc._.regwatch_entities, doc._.regwatch_events or [])}
+
+
+def test_a_country_named_once_late_in_the_story_is_listed(make_doc):
+    doc = make_doc(
+        "The port of Valparaiso in Chile reopened on Monday after a week of storms. Dock workers cleared the "
+        "quays. Shipping lines resumed their Chile schedules. Cranes were inspected overnight. "
+        "Some of the cargo had been bound for Portugal."
+    )
+    assert "PT" in listed(doc)
+
+
+def test_a_single_demonym_in_passing_is_not_listed(make_doc):
+    doc = make_doc(
+        "The port of Valparaiso in Chile reopened on Monday after a week of storms. Dock workers cleared the "
+        "quays. Shipping lines resumed their Chile schedules. Cranes were inspected overnight. "
+        "A Norwegian sailor helped with the repairs."
+    )
+    assert "NO" not in listed(doc)

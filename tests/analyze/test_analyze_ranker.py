@@ -46,8 +46,10 @@ def test_a_stronger_cue_never_lowers_the_type_probability():
     assert high >= low
 
 
-def test_text_features_are_words_and_pairs():
+def test_text_features_are_words_and_optionally_pairs():
     features = text_features("EU fines Google 4.3 billion")
+    assert features == {"eu", "fines", "google", "<num>", "billion"}
+    features = text_features("EU fines Google 4.3 billion", pairs=True)
     assert {"eu", "fines", "eu fines", "<num>", "<num> billion"} <= features
 
 
