@@ -8,6 +8,7 @@ and slow responses. Binds 127.0.0.1 on a free port.
 from __future__ import annotations
 
 import mimetypes
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +24,17 @@ class Route:
     content_type: str = "text/html; charset=utf-8"
     delay: float = 0.0
     headers: dict[str, str] | None = None
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A loopback server that does not print a traceback when a client hangs up mid-answer
+    (the crawler does that on purpose: size caps, timeouts, stop requests)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            super().handle_error(request, client_address)
 
 
 class LoopbackServer:
@@ -55,7 +67,7 @@ class LoopbackServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = QuietHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
