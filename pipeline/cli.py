@@ -258,7 +258,12 @@ def _run(sources: Path | None, only: list[str] | None = None) -> None:
         sender = _alert_sender(store, stop)
         crawler = _build_crawler(store, stop, stack)
         logger.info("store: %s", _redact(_settings().resolved_database_url))
-        Runner(crawler, store, selected, stop, sender=sender).run_forever()
+        from pipeline.alerts import load_alerts
+
+        digests = load_alerts(_settings().alerts_file).digests
+        if digests:
+            logger.info("digests: %s", ", ".join(f"{d.name} at {d.at} {d.timezone} ({d.days})" for d in digests))
+        Runner(crawler, store, selected, stop, sender=sender, digests=digests, settings=_settings()).run_forever()
 
 
 def _alert_sender(store, stop: threading.Event | None = None):
@@ -324,6 +329,79 @@ def alerts_send(
         console.print(f"outbox: {counts.get('queued', 0)} queued, {counts.get('sent', 0)} sent, "
                       f"{counts.get('dead', 0)} dead")
         return 1 if report.dead else 0
+
+    raise typer.Exit(_run_guarded(go))
+
+
+def _digests(name: str | None):
+    from pipeline.alerts import load_alerts
+
+    alerts = load_alerts(_settings().alerts_file)
+    if not alerts.digests:
+        raise ConfigError(f"{alerts.path}: no digests defined (or no such file)")
+    if name is None:
+        return alerts.digests
+    chosen = [d for d in alerts.digests if d.name == name]
+    if not chosen:
+        known = ", ".join(d.name for d in alerts.digests)
+        raise ConfigError(f"{alerts.path}: no digest named {name!r} ({known})")
+    return chosen
+
+
+@app.command()
+def digest(
+    preview: Annotated[Path | None, typer.Option("--preview", help="Write the digest as HTML to FILE (sends "
+                                                 "nothing, records nothing).")] = None,
+    send: Annotated[bool, typer.Option("--send", help="Send the digest of the latest scheduled slot, once.")] = False,
+    subscription: Annotated[str | None, typer.Option("--subscription", help="Only this digest (default: all; "
+                                                     "--preview: the first).")] = None,
+    force_empty: Annotated[bool, typer.Option("--force-empty", help="Send even an empty digest.")] = False,
+) -> None:
+    """Preview or send the daily digests of alerts.yaml (`regwatch run` sends them on schedule)."""
+    if (preview is None) == (not send):
+        raise _fail("give exactly one of --preview FILE and --send", 2)
+
+    def go() -> int:
+        from pipeline.alerts import digest as digests
+
+        chosen = _digests(subscription)
+        store = _open_store()
+        try:
+            if preview is not None:
+                content = digests.preview(store, chosen[0])
+                preview.write_text(digests.digest_html(content), encoding="utf-8")
+                console.print(f"{preview}: digest {chosen[0].name}, {len(content.stories)} stories, "
+                              f"{len(content.upcoming)} coming into effect")
+                return 0
+            for entry in chosen:
+                outcome = digests.send_digest(store, entry, _settings(), force_empty=force_empty)
+                console.print(f"digest {entry.name}: " + {"sent": f"sent, {outcome.stories} stories",
+                                                          "empty": "nothing new, not sent (--force-empty sends it)",
+                                                          "already": "already sent for this slot"}[outcome.state])
+        finally:
+            store.close()
+        return 0
+
+    raise typer.Exit(_run_guarded(go))
+
+
+@app.command()
+def calendar(
+    ics: Annotated[Path, typer.Option("--ics", help="Write the upcoming effective dates to this .ics file.")],
+) -> None:
+    """Export upcoming effective dates as iCalendar events (one per event, with evidence and link)."""
+
+    def go() -> int:
+        from pipeline.alerts.calendar import calendar_text, upcoming
+
+        store = _open_store()
+        try:
+            items = upcoming(store)
+        finally:
+            store.close()
+        ics.write_bytes(calendar_text(items).encode("utf-8"))
+        console.print(f"{ics}: {len(items)} events")
+        return 0
 
     raise typer.Exit(_run_guarded(go))
 

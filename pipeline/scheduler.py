@@ -18,8 +18,11 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from pipeline.alerts.config import Digest
 from pipeline.alerts.deliver import Sender
+from pipeline.alerts.digest import cron_trigger, send_digest
 from pipeline.crawl import Crawler
+from pipeline.settings import Settings
 from pipeline.sources import Source
 from pipeline.store import Store
 
@@ -31,8 +34,11 @@ ALERT_INTERVAL = 30
 
 class Runner:
     def __init__(self, crawler: Crawler, store: Store, sources: list[Source], stop: threading.Event,
-                 sender: Sender | None = None) -> None:
+                 sender: Sender | None = None, digests: list[Digest] | None = None,
+                 settings: Settings | None = None) -> None:
         self.crawler = crawler
+        self.digests = digests or []
+        self.settings = settings
         self.store = store
         self.sources = sources
         self.stop = stop
@@ -53,6 +59,9 @@ class Runner:
         if self.sender is not None:
             self.scheduler.add_job(self._send_alerts, IntervalTrigger(seconds=ALERT_INTERVAL, timezone=UTC),
                                    id="alerts", name="deliver queued alerts", executor="alerts", next_run_time=now)
+        for entry in self.digests:  # each digest at its local time, in its time zone
+            self.scheduler.add_job(self._send_digest, cron_trigger(entry), args=[entry], id=f"digest:{entry.name}",
+                                   name=f"digest {entry.name}", executor="alerts", replace_existing=True)
         for source in self.sources:
             state = self.store.source_state(source.id)
             first = state.next_poll if state.next_poll and state.next_poll > now else now
@@ -80,6 +89,14 @@ class Runner:
     def _send_alerts(self) -> None:
         if self.sender is not None and not self.stop.is_set():
             self.sender.send_due()
+
+    def _send_digest(self, entry: Digest) -> None:
+        if self.stop.is_set() or self.settings is None:
+            return
+        try:
+            send_digest(self.store, entry, self.settings)  # recorded per slot: a restart never sends it twice
+        except Exception as exc:  # noqa: BLE001 - one digest failing must not stop the scheduler
+            logger.error("digest %s: not sent: %s", entry.name, exc)
 
     def run_forever(self) -> None:
         """Run until SIGINT/SIGTERM (or ``stop`` is set by someone else)."""

@@ -36,8 +36,8 @@ def email_message(payload: dict[str, Any], sender: str, to: tuple[str, ...]) -> 
     """A multipart/alternative message: plain text and HTML (article text escaped), header-safe."""
     message = EmailMessage()
     message["Subject"] = subject(payload)  # one_line: no CR/LF can reach a header
-    message["From"] = _address(sender)
-    message["To"] = [_address(address) for address in to]
+    message["From"] = address(sender)
+    message["To"] = [address(value) for value in to]
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="regwatch.invalid")
     message["X-Regwatch-Rule"] = one_line(payload.get("rule"))
@@ -46,20 +46,31 @@ def email_message(payload: dict[str, Any], sender: str, to: tuple[str, ...]) -> 
     return message
 
 
-def _address(value: str) -> Address:
+def address(value: str) -> Address:
     try:
         return Address(addr_spec=one_line(value))
     except (ValueError, IndexError) as exc:
         raise AlertError(f"email: {value!r} is not an e-mail address") from exc
 
 
-def send_email(channel: EmailChannel, payload: dict[str, Any], settings: Settings) -> None:
+def email_sender(settings: Settings) -> str:
+    """The From address: REGWATCH_SMTP_FROM, else an e-mail-like SMTP login."""
     if not settings.smtp_host:
         raise AlertError("email: REGWATCH_SMTP_HOST is not set")
     sender = settings.smtp_from or (settings.smtp_user if settings.smtp_user and "@" in settings.smtp_user else None)
     if not sender:
         raise AlertError("email: REGWATCH_SMTP_FROM is not set")
-    message = email_message(payload, sender, channel.to)
+    return sender
+
+
+def send_email(channel: EmailChannel, payload: dict[str, Any], settings: Settings) -> None:
+    send_message(email_message(payload, email_sender(settings), channel.to), settings)
+
+
+def send_message(message: EmailMessage, settings: Settings) -> None:
+    """Send a ready e-mail message over the configured SMTP server (alerts and digests)."""
+    if not settings.smtp_host:
+        raise AlertError("email: REGWATCH_SMTP_HOST is not set")
     mode = settings.smtp_tls
     port = settings.smtp_port or {"ssl": 465, "starttls": 587, "none": 25}[mode]
     timeout = settings.alert_timeout

@@ -189,7 +189,7 @@ class DigestFilter(Match):
 
 
 class Digest(_Strict):
-    """A daily digest subscription (sent by a later version; validated now)."""
+    """A daily digest subscription (sent by pipeline.alerts.digest)."""
 
     name: str
     to: tuple[str, ...]

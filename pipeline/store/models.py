@@ -336,3 +336,18 @@ class AlertAttempt(StoreModel, table=True):
     ok: bool = Field(sa_column=Column(Boolean, nullable=False))
     error: str | None = _text()
     seconds: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+
+
+class DigestRun(StoreModel, table=True):
+    """A digest of one subscription (alerts.yaml ``digests:``) for one scheduled slot; written before sending."""
+
+    __tablename__ = "digest_run"
+    __table_args__ = (UniqueConstraint("subscription", "slot", name="uq_digest_run_subscription_slot"),)
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    subscription: str = Field(sa_column=Column(String, nullable=False))
+    slot: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    period_start: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    period_end: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    sent_at: datetime | None = _when()
+    story_count: int = Field(default=0, sa_column=Column(Integer, nullable=False))

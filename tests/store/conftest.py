@@ -46,7 +46,8 @@ def db_url(request, tmp_path) -> str:
     try:
         with store.engine.begin() as conn:
             conn.execute(text(
-                "TRUNCATE alert_attempt, alert_delivery, alert, page, item, article_band, event, entity, article, "
+                "TRUNCATE digest_run, alert_attempt, alert_delivery, alert, page, item, article_band, event, entity, "
+                "article, "
                 "story, source RESTART IDENTITY CASCADE"
             ))
     finally:

@@ -37,12 +37,12 @@ def test_upgrade_creates_schema_and_is_idempotent(empty_url):
     upgrade_db(empty_url)
     engine = make_engine(empty_url)
     try:
-        assert _version(engine) == "0003"
+        assert _version(engine) == "0004"
         tables = set(inspect(engine).get_table_names())
         assert {"source", "article", "entity", "event", "alembic_version"} <= tables
         upgrade_db(engine)  # again, through an engine this time
         upgrade_db(empty_url)
-        assert _version(engine) == "0003"
+        assert _version(engine) == "0004"
     finally:
         engine.dispose()
 
@@ -137,7 +137,7 @@ def test_alembic_command_line_works_with_the_shipped_ini(tmp_path):
     assert done.returncode == 0, done.stderr
     engine = make_engine(url)
     try:
-        assert _version(engine) == "0003"
+        assert _version(engine) == "0004"
     finally:
         engine.dispose()
 
