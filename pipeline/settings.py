@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = Field(None, description="SMTP password (never logged).")
     smtp_from: str | None = Field(None, description="From address of e-mail alerts.")
     smtp_tls: Literal["starttls", "ssl", "none"] = Field("starttls", description="starttls, ssl or none.")
+    smtp_ca_file: Path | None = Field(
+        None, description="Extra CA certificates (PEM) to trust for the SMTP server, e.g. a company's own CA."
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -4,11 +4,13 @@ SMTP server (aiosmtpd) that keeps every message it is given."""
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 
 from tests.support.server import QuietHTTPServer
 
@@ -85,9 +87,13 @@ class HookReceiver:
 
 
 class SmtpReceiver:
-    """aiosmtpd on 127.0.0.1 (plain SMTP, no TLS); ``messages`` holds (envelope, raw bytes) pairs."""
+    """aiosmtpd on 127.0.0.1; ``messages`` holds (envelope, raw bytes) pairs.
 
-    def __init__(self, *, password: str | None = None) -> None:
+    ``tls``: None (plain SMTP), ``"starttls"`` (STARTTLS required before mail) or ``"ssl"`` (implicit TLS),
+    with ``cert``/``key`` PEM files."""
+
+    def __init__(self, *, password: str | None = None, tls: str | None = None, cert: Path | None = None,
+                 key: Path | None = None) -> None:
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult
 
@@ -109,7 +115,15 @@ class SmtpReceiver:
                 secret = getattr(data, "password", b"")
                 return AuthResult(success=secret == password.encode(), handled=False)
 
-            options = {"authenticator": authenticator, "auth_require_tls": False}
+            # aiosmtpd cannot tell implicit TLS from plain text, so only STARTTLS can insist on it for AUTH
+            options = {"authenticator": authenticator, "auth_require_tls": tls == "starttls"}
+        if tls:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(str(cert), str(key))
+            if tls == "starttls":
+                options |= {"tls_context": context, "require_starttls": True}
+            else:
+                options["ssl_context"] = context
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, **options)
 
     def __enter__(self) -> SmtpReceiver:
