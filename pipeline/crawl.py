@@ -243,10 +243,7 @@ class Crawler:
         items = items[: self.settings.max_items_per_feed]
         report.seen = len(items)
         entries = [
-            DiscoveredItem(identity=item_identity(item, source, feed_url), guid=item.guid, url=item.url,
-                           title=item.title, summary=item.summary, content=item.content, author=item.author,
-                           published=item.published)
-            for item in items
+            DiscoveredItem(identity=item_identity(item, source, feed_url), entry=item) for item in items
         ]
         new = self.store.discover_items(source.id, entries)
         logger.debug("[%s] %d items in the feed, %d new", source.id, len(entries), new)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
+from pipeline.records import FeedItem
 from pipeline.store import dedup
 from pipeline.store.models import FINAL_STATES, Article, Item, Page, Story
 from pipeline.store.stories import Stored, existing_article, join_story, refresh_story, signatures, write_bands
@@ -47,13 +48,7 @@ class DiscoveredItem:
     """A feed entry as the feed gave it, with the crawl's identity for it."""
 
     identity: str
-    guid: str | None = None
-    url: str | None = None
-    title: str | None = None
-    summary: str | None = None
-    content: str | None = None
-    author: str | None = None
-    published: datetime | None = None
+    entry: FeedItem
 
 
 @dataclass
@@ -102,7 +97,7 @@ class ItemStore:
             unique.setdefault(entry.identity, entry)
         if not unique:
             return 0
-        guid_counts = Counter(e.guid for e in unique.values() if e.guid)
+        guid_counts = Counter(d.entry.guid for d in unique.values() if d.entry.guid)
         now = self._clock()  # type: ignore[attr-defined]
         new = 0
         with self._write() as conn:  # type: ignore[attr-defined]
@@ -120,15 +115,16 @@ class ItemStore:
                     select(item_table.c.guid).where(item_table.c.source_id == source_id, item_table.c.guid.in_(chunk))
                 ).scalars())
             rows = []
-            for entry in unique.values():
-                if entry.identity in known_identities:
+            for identity, discovered in unique.items():
+                entry = discovered.entry
+                if identity in known_identities:
                     continue
                 if entry.guid and guid_counts[entry.guid] == 1 and entry.guid in known_guids:
-                    log.debug("[%s] %s: known by its guid %s (moved URL)", source_id, entry.identity, entry.guid)
+                    log.debug("[%s] %s: known by its guid %s (moved URL)", source_id, identity, entry.guid)
                     continue
                 rows.append({
-                    "source_id": source_id, "identity": entry.identity, "guid": entry.guid, "url": entry.url,
-                    "canonical_url": entry.identity, "title": entry.title, "summary": entry.summary,
+                    "source_id": source_id, "identity": identity, "guid": entry.guid, "url": entry.url,
+                    "canonical_url": identity, "title": entry.title, "summary": entry.summary,
                     "content": entry.content, "author": entry.author,
                     "published": as_utc(entry.published) if entry.published else None,
                     "state": "discovered", "attempts": 0, "discovered_at": now, "updated_at": now,

@@ -56,6 +56,6 @@ def analyze(analyzer: Analyzer) -> Callable[..., dict]:
 @pytest.fixture(scope="session")
 def dev_articles() -> list[dict]:
     if not DEV_ARTICLES.exists():
-        pytest.skip(f"corpus not found at {DEV_ARTICLES}")
+        pytest.fail(f"corpus not found at {DEV_ARTICLES}: ../shared must sit beside the checkout")
     with DEV_ARTICLES.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler
 
-from tests.support.server import QuietHTTPServer
+from tests.support.server import LoopbackHTTP
 
 
 @dataclass
@@ -52,7 +52,7 @@ class Reply:
 Responder = Reply | Callable[[Hit], Reply]
 
 
-class FaultServer:
+class FaultServer(LoopbackHTTP):
     def __init__(self) -> None:
         self.routes: dict[str, Responder] = {}
         self.hits: list[Hit] = []
@@ -105,14 +105,7 @@ class FaultServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = QuietHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def base(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        self._listen(Handler, poll_interval=0.05)
 
     @property
     def host(self) -> str:
@@ -143,13 +136,6 @@ class FaultServer:
             self.hits.clear()
             self.peak_in_flight = 0
 
-    def __enter__(self) -> FaultServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 NOT_FOUND = Reply(status=404, body=b"not found", content_type="text/plain")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from tests.support.server import QuietHTTPServer
+from tests.support.server import LoopbackHTTP
 
 
 @dataclass
@@ -23,7 +23,7 @@ class Received:
     at: float  # time.monotonic() when it arrived
 
 
-class HookReceiver:
+class HookReceiver(LoopbackHTTP):
     """POST endpoint on 127.0.0.1. ``plan`` lists the answers to give, in order ("ok", a status code, or
     "timeout": wait ``hang`` seconds then answer 200); after it runs out, every answer is "ok".
     Only requests answered "ok" count as delivered (``delivered``)."""
@@ -68,22 +68,11 @@ class HookReceiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = QuietHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._listen(Handler)
 
     @property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/hook"
-
-    def __enter__(self) -> HookReceiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return f"{self.base}/hook"
 
 
 class SmtpReceiver:

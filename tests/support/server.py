@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 
 
 @dataclass
@@ -37,7 +38,29 @@ class QuietHTTPServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class LoopbackServer:
+class LoopbackHTTP:
+    """A handler class served on 127.0.0.1 (a free port) by a background thread; a context manager."""
+
+    def _listen(self, handler: type[BaseHTTPRequestHandler], poll_interval: float = 0.5) -> None:
+        self.httpd = QuietHTTPServer(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": poll_interval},
+                                       daemon=True)
+
+    @property
+    def base(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class LoopbackServer(LoopbackHTTP):
     def __init__(self) -> None:
         self.mounts: dict[str, Path] = {}
         self.routes: dict[str, Route | Callable[[], Route]] = {}
@@ -67,14 +90,7 @@ class LoopbackServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = QuietHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def base(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        self._listen(Handler)
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -103,10 +119,3 @@ class LoopbackServer:
                     return Route(body=file.read_bytes(), content_type=content_type)
         return Route(status=404, body=b"not found", content_type="text/plain")
 
-    def __enter__(self) -> LoopbackServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()

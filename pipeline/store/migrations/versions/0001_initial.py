@@ -148,7 +148,7 @@ def upgrade() -> None:
         op.execute(f"ALTER TABLE article ADD COLUMN {column}")
         op.execute("CREATE INDEX ix_article_search_vector ON article USING gin (search_vector)")
     else:
-        raise NotImplementedError(f"no full-text index for the {dialect} backend (SQLite or PostgreSQL only)")
+        raise RuntimeError(f"no full-text index for the {dialect} backend (SQLite or PostgreSQL only)")
 
 
 def downgrade() -> None:
