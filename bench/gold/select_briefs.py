@@ -1,6 +1,6 @@
 """How the briefs of bench/gold/briefs.jsonl were chosen (reproducible: fixed seed).
 
-    .venv/bin/python bench/gold/select_briefs.py   # prints the selected ids, in labelling order
+    .venv/bin/python bench/gold/select_briefs.py [--batch 2]   # prints the selected ids, in labelling order
 """
 
 import collections
@@ -52,6 +52,19 @@ MOVES = re.compile(r"\b(withdraw\w*|pulls? out|exits?\b|ceases? operations|shuts
                    r"data protection|privacy|recall\w*|fines? \w+ (company|firm|bank|group))", re.I)
 take([i for i in items if i['section'] in ('Business and economy', 'Science and technology', 'Law and crime',
                                              'International relations') and MOVES.search(i['text'])], 40)
+batch1 = list(chosen)
+# batch 2 (labelled later, same seed, batch 1 unchanged): the natural mix of flagged items, more company moves,
+# business news regardless of flag, and a plain random sample of everything (realistic negatives)
+take(flag, 200)
+take([i for i in items if i['section'] in ('Business and economy', 'Science and technology', 'Law and crime',
+                                             'International relations') and MOVES.search(i['text'])], 100)
+take([i for i in items if i['section'] == 'Business and economy'], 100)
+take(items, 200)
+batch2 = chosen[len(batch1):]
+
 if __name__ == "__main__":
+    import sys
+    batch = batch2 if sys.argv[1:] == ["--batch", "2"] else batch1
+    chosen = batch
     print(json.dumps([c["id"] for c in chosen]))
     print(len(chosen), n_flag, collections.Counter(c["section"] for c in chosen))

@@ -18,6 +18,7 @@ from datetime import date
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from pipeline.analyze.company_model import load_company_model
 from pipeline.analyze.dates import resolve_dates
 from pipeline.analyze.entities import extract_entities
 from pipeline.analyze.events import MIN_CONFIDENCE, extract_events, rank_events
@@ -73,23 +74,28 @@ def make_gazetteer(nlp: Language, name: str, extra_paths: list[str]) -> Gazettee
     return GazetteerMatcher(nlp, load_gazetteer(extra_paths))
 
 
-@Language.factory("regwatch_entities", default_config={"extra_paths": [], "places_path": None})
-def make_entities(nlp: Language, name: str, extra_paths: list[str], places_path: str | None) -> EntityLinker:
+@Language.factory("regwatch_entities", default_config={"extra_paths": [], "places_path": None, "use_model": True})
+def make_entities(
+    nlp: Language, name: str, extra_paths: list[str], places_path: str | None, use_model: bool
+) -> EntityLinker:
     register_extensions()
     resolver = PlaceResolver(places_path) if places_path and places_path != str(DEFAULT_PLACES) else None
-    return EntityLinker(extra_paths, resolver or default_resolver())
+    return EntityLinker(extra_paths, resolver or default_resolver(), use_model)
 
 
 class EntityLinker:
-    def __init__(self, extra_paths: list[str], resolver: PlaceResolver) -> None:
+    """Entities of the document; the company model (``data/company_model.json``) makes the last cut."""
+
+    def __init__(self, extra_paths: list[str], resolver: PlaceResolver, use_model: bool = True) -> None:
         self.gazetteer = load_gazetteer(extra_paths)
         self.resolver = resolver
+        self.company_model = load_company_model() if use_model else None
 
     def __call__(self, doc: Doc) -> Doc:
         if doc._.regwatch_gazetteer is None:
             doc._.regwatch_gazetteer = []
         doc._.regwatch_entities = extract_entities(
-            doc, self.gazetteer, self.resolver, doc._.regwatch_hint, title_end(doc)
+            doc, self.gazetteer, self.resolver, doc._.regwatch_hint, title_end(doc), self.company_model
         )
         return doc
 

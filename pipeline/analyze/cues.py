@@ -166,6 +166,21 @@ CUES: tuple[Cue, ...] = (
         MEDIUM,
     ),
     _cue("law_or_regulation", r"\brecall(s|ed)?\b|\b(drug|device|medicine) safety\b|\bfield safety notice\b", MEDIUM),
+    _cue("law_or_regulation", r"\bexecutive orders?\b|\bpresidential decrees?\b|\bcabinet orders?\b", STRONG),
+    _cue("law_or_regulation", r"\bconstitutional (amendment|reform|change)s?\b|\bamend(s|ed|ing)? the constitution\b",
+         STRONG),
+    _cue(
+        "law_or_regulation",
+        r"\b(cap|caps|capped|capping|freez(e|es|ing)|froze|fix(es|ed)?|regulat(e|es|ed)) (\w+ ){0,3}"
+        r"(prices?|fares?|airfares|rents?|rates|fees|wages?)\b",
+        MEDIUM,
+    ),
+    _cue(
+        "law_or_regulation",
+        r"\b(court|judge|tribunal)\b[^.;]{0,60}\b(block(s|ed)?|halt(s|ed)?|suspend(s|ed)?|annul(s|led)?|"
+        r"overturn(s|ed)?|revers(es|ed)|invalidat(es|ed))\b",
+        MEDIUM,
+    ),
     _cue(
         "ban",
         r"\bsuspend(s|ed|ing)? (the )?(access|flights?|imports?|trading|operations|sales?|use|administration|"
@@ -176,6 +191,20 @@ CUES: tuple[Cue, ...] = (
     _cue("ban", r"\bclos(e|es|ed|ing) (the |its )?(\w+ ){0,2}(border|borders|airspace|crossings?)\b", MEDIUM),
     _cue("ban", r"\b(temporary restraining order|preliminary injunction|injunction)\b", MEDIUM),
     _cue("ban", r"\bshut(s|ting)? down\b", WEAK, "place"),
+    _cue("ban", r"\b(curfews?|lockdowns?|states? of emergency)\b", MEDIUM),
+    _cue(
+        "ban",
+        r"\b(reopen|lift|eas)\w* (the |its |a )?(\w+ ){0,2}(border|borders|airspace|crossings?|curfews?|bans?|"
+        r"restrictions?|blockade|lockdown)\b",
+        MEDIUM,
+    ),
+    _cue("ban", r"\border(s|ed)? the (suspension|closure|shutdown|removal) of\b", MEDIUM),
+    _cue(
+        "ban",
+        r"\bsuspend(s|ed|ing)? (the |its |all )?(\w+ ){0,3}(scheme|program(me)?|visas?|services?|platform|app|"
+        r"licen[cs]es?|broadcasts?|traffic|shipments?|deliveries)\b",
+        MEDIUM,
+    ),
     _cue(
         "sanction_or_export_control",
         r"\bban(s|ned)? [^.;]{0,80}\bfrom (entering|the country|travel)|\b(entry|travel|visa) bans?\b",
@@ -250,6 +279,69 @@ CUES: tuple[Cue, ...] = (
         r"\b(through|via) (local |third-party )?(partners|resellers|distributors)\b",
         MEDIUM,
         "place",
+    ),
+    # more ways to say a company leaves, enters, limits or complies (the seed examples' phrasing, and reports')
+    _cue("market_exit", r"\b(leav(e|es|ing)|exit(s|ed|ing)?|quit(s|ting)?)\s+(?=(?-i:[A-Z]))", MEDIUM, "place_after"),
+    _cue(
+        "market_exit",
+        r"\b(end(s|ed|ing)?|stop(s|ped|ping)?|discontinu\w*) (all )?(its |their )?(\w+ ){0,2}(services?|operations|"
+        r"business|flights|sales|presence)\b",
+        MEDIUM,
+        "place_after",
+    ),
+    _cue("market_exit", r"\bstop(s|ped|ping)? (running|operating|offering|providing|serving)\b", MEDIUM, "place_after"),
+    _cue("market_exit", r"\bwithdr\w* from (a|the|its) (\w+ )?market\b|\bgiv(e|es|ing) up on\b", STRONG),
+    _cue(
+        "market_exit",
+        r"\bsuspend\w* (all )?(its |their )?(\w+ ){0,2}(business|activities|flights|operations|services)\b",
+        MEDIUM,
+        "place_after",
+    ),
+    _cue(
+        "market_exit",
+        r"\bsell(s|ing)? (off )?(its|the|\d+% of its) [^.;]{0,40}\b(business|operations|units?|branches|stores) in\b",
+        MEDIUM,
+        "place_after",
+    ),
+    _cue("market_entry", r"\b(go(es)?|went|gone|going) live in\b|\bopen(s|ed|ing)? its first\b", STRONG, "place_after"),
+    _cue(
+        "market_entry",
+        r"\b(start(s|ed|ing)?|begin(s|ning)?|began) (selling|taking orders|offering|operating|serving|supplying)\b|"
+        r"\bswitch(es|ed)? on\b|\bexpand(s|ed|ing)? beyond\b|\brelaunch(es|ed)?\b",
+        MEDIUM,
+        "place_after",
+    ),
+    _cue(
+        "service_restriction",
+        r"\b(disabl\w+|switch\w* off|turn\w* off|hid(e|es|ing)|made [^.;]{0,40}\bunavailable|"
+        r"no longer (be )?(visible|available|able to)|(will|would|does|did) not (release|launch|offer|roll out)|"
+        r"hold(s|ing)? back|skip(s|ped|ping)?)\b",
+        MEDIUM,
+        "place",
+    ),
+    _cue(
+        "service_restriction",
+        r"\b(at the request of|at the \w+ request|after an order from|on (the )?orders? (of|from))\b",
+        MEDIUM,
+    ),
+    _cue(
+        "compliance_change",
+        r"\b(to|in order to|needed to) (comply|meet|satisfy|conform|align) (with )?[^.;]{0,60}\b(laws?|rules?|"
+        r"regulations?|requirements?|directive|act|code|standards?|orders?)\b",
+        STRONG,
+    ),
+    _cue(
+        "compliance_change",
+        r"\bin (line|compliance|accordance) with\b[^.;]{0,60}\b(laws?|rules?|regulations?|requirements?|directive|"
+        r"act|code)\b|\bto comply\b",
+        MEDIUM,
+    ),
+    _cue(
+        "sales_restriction",
+        r"\bno longer (accept|accepting|take|taking|register|registering|sign(ing)? up|signing) (new )?(\w+ )?"
+        r"(customers|subscribers|users|applications|drivers|accounts|orders|registrations|sign-?ups)\b|"
+        r"\bstop(s|ped|ping)? (registering|signing up|signing) (new )?\w+|\bsell only through\b",
+        STRONG,
     ),
     _cue("market_exit", r"\bpull(s|ed|ing)? out of\b", STRONG, "place"),
     _cue(

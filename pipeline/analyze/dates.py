@@ -76,8 +76,11 @@ EFFECTIVE_NEAR = re.compile(
 # An effect stated without a date ("the law takes effect") happens on the day of the story.
 EFFECT_TODAY = re.compile(
     r"\b(takes effect|take effect|comes into (force|effect)|come into (force|effect)|enters into force|"
-    r"enter into force|goes into effect|go into effect|kicks in)\b(?!\s+(on|in|from|at|by|next|later|after|"
-    r"when|once|within|\d))",
+    r"enter into force|goes into effect|go into effect|kicks in|implements|(is|are) implemented)\b"
+    r"(?!\s+(on|from|at|by|next|later|after|when|once|within|\d))"
+    # "in Bolivia" is a place, "in March" or "in 30 days" a later time
+    r"(?!\s+in\s+(\d|a |an |the (coming|next|new|first|second|third|fourth)|early|late|mid|"
+    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|spring|summer|autumn|fall|winter))",
     re.IGNORECASE,
 )
 # A season the NER leaves out of the date ("in the autumn 2014" tags only "2014"): read past it.

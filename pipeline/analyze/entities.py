@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span
 
+from pipeline.analyze.company_model import CompanyModel
+from pipeline.analyze.company_model import candidate_features as company_features
 from pipeline.analyze.gazetteer import Gazetteer
 from pipeline.analyze.names import (
     CORPORATE_WORDS,
@@ -87,6 +89,8 @@ class DocEntities:
     authorities: dict[str, AuthorityInfo]
     jurisdiction_counts: Counter
     main_jurisdiction: str | None
+    # every candidate with evidence, before the company model's cut: (name, features), for training
+    company_candidates: list[tuple[str, list[float]]] = field(default_factory=list)
 
     def within(self, start: int, end: int, kinds: tuple[str, ...] | None = None) -> list[Mention]:
         return [m for m in self.mentions if m.start >= start and m.end <= end and (not kinds or m.kind in kinds)]
@@ -103,9 +107,15 @@ class DocEntities:
 
 
 def extract_entities(
-    doc: Doc, gazetteer: Gazetteer, resolver: PlaceResolver, hint: str | None = None, title_end: int = 0
+    doc: Doc,
+    gazetteer: Gazetteer,
+    resolver: PlaceResolver,
+    hint: str | None = None,
+    title_end: int = 0,
+    company_model: CompanyModel | None = None,
 ) -> DocEntities:
-    """``title_end``: the token where a title glued to the front of the text ends (0 when there is none)."""
+    """``title_end``: the token where a title glued to the front of the text ends (0 when there is none).
+    ``company_model``: the trained cut over candidates with evidence (none: the evidence alone decides)."""
     mentions: list[Mention] = []
     covered: set[int] = set()
     ents = doc.ents
@@ -146,6 +156,7 @@ def extract_entities(
     text = doc.text  # Doc.text joins every token again on each call
     mentions.extend(_suffixed_names(doc, text, mentions, covered))
     mentions.extend(_cued_names(doc, text, mentions, covered, gazetteer))
+    mentions.extend(_acting_names(doc, mentions, covered, gazetteer, resolver))
 
     _resolve_generic_authorities(doc, mentions)
     companies = _collect_companies(doc, text, mentions, gazetteer)
@@ -154,6 +165,7 @@ def extract_entities(
     evidence = _company_evidence(doc, text, companies, found)
     for key in [k for k in companies if k not in evidence]:
         del companies[key]
+    candidates = _score_companies(doc, text, companies, found, evidence, title_end, company_model)
     mentions.extend(m for m in found if m.key in companies)
     mentions.sort(key=lambda m: (m.start, -m.end))
 
@@ -169,7 +181,33 @@ def extract_entities(
             if "-" in m.code:
                 counts[country_of(m.code)] += 1
     main = main_jurisdiction(counts, mentions, hint)
-    return DocEntities(mentions, companies, authorities, counts, main)
+    return DocEntities(mentions, companies, authorities, counts, main, candidates)
+
+
+def _score_companies(
+    doc: Doc,
+    text: str,
+    companies: dict[str, CompanyInfo],
+    found: list[Mention],
+    evidence: dict[str, set[str]],
+    title_end: int,
+    model: CompanyModel | None,
+) -> list[tuple[str, list[float]]]:
+    """Features of every business candidate (media outlets aside); drops those the model finds unlikely."""
+    spans: dict[str, list[Span]] = {}
+    for m in found:
+        spans.setdefault(m.key, []).append(doc[m.start : m.end])
+    keys = [k for k, info in companies.items() if not info.media]
+    total = sum(len(spans.get(k, [])) for k in keys)
+    scored = []
+    for key in keys:
+        info = companies[key]
+        features = company_features(doc, text, info.name, info.hows, evidence.get(key, set()), spans.get(key, []),
+                                    total, len(keys), title_end)
+        scored.append((info.name, features))
+        if model is not None and model.probability(features) < model.threshold:
+            del companies[key]
+    return scored
 
 
 def _resolve_generic_authorities(doc: Doc, mentions: list[Mention]) -> None:
@@ -259,6 +297,10 @@ def _classify_entity(doc: Doc, ent: Span, gazetteer: Gazetteer, resolver: PlaceR
 def _classify_org(
     doc: Doc, start: int, end: int, gazetteer: Gazetteer, resolver: PlaceResolver, label: str = "ORG"
 ) -> list[Mention]:
+    for i in range(end - 2, start - 1, -1):  # "Crypto exchange Tesserine": the name follows the description
+        if _DESCRIPTION.fullmatch(doc[i].text) and doc[i + 1].text[:1].isupper():
+            start = i + 1
+            break
     name = balanced(clean_org_name(doc[start:end].text))
     if not name:
         return []
@@ -399,7 +441,8 @@ _SUFFIXED = re.compile(
 _CUED = re.compile(
     r"\b(?:company|firm|maker|manufacturer|retailer|carrier|airline|bank|lender|insurer|startup|start-up|"
     r"conglomerate|giant|chipmaker|carmaker|automaker|platform|marketplace|subsidiary|operator|developer|provider|"
-    r"supplier|brand|group|rival|miner|shipbuilder|planemaker) "
+    r"supplier|brand|group|rival|miner|shipbuilder|planemaker|fintech|exchange|courier|streamer|chain|telco|"
+    r"broadcaster|publisher|lessor|brewer|distributor|wholesaler|app|service|wallet|exchange) "
     r"((?:[A-Z][\w&'\-]*|[0-9][\w&\-]*[A-Za-z][\w&\-]*)(?: [A-Z][\w&'\-]*){0,3})"
 )
 
@@ -431,6 +474,68 @@ def _cued_names(
             continue
         taken.update(range(span.start, span.end))
         found.append(Mention(span.start, span.end, "company", name, how="cue"))
+    return found
+
+
+_DESCRIPTION = re.compile(_CUED.pattern.split("(?:", 1)[1].split(") ", 1)[0])  # the lower-case nouns of _CUED
+
+# What businesses do to a market, right after their name: "Ubiqo Scooters has ended its service in Spain",
+# "Tesserine will wind down ...". A name doing it is a candidate (the company model still has the last word).
+_ACTING_AFTER = re.compile(
+    r"^(?:(?:has|have|had|will|would|is to|is set to|are to|plans to|said it will|says it will|said it would|"
+    r"to|also|now|quietly|formally) )*(?:stop(?:s|ped|ping)? (?:selling|offering|accepting|shipping|running|"
+    r"operating|providing)|suspend(?:s|ed)?|halt(?:s|ed)?|leav(?:e|es)|left|exit(?:s|ed)?|withdr(?:aw|aws|ew|awn)|"
+    r"pull(?:s|ed)? (?:out|its|the|\w+ out)|shut(?:s)? (?:down|its)|clos(?:e|es|ed) (?:its|all)|"
+    r"wind(?:s)? down|wound down|launch(?:es|ed)?|open(?:s|ed)? its|enter(?:s|ed)?|expand(?:s|ed)? (?:into|to)|"
+    r"roll(?:s|ed)? out|geo-?block(?:s|ed)?|restrict(?:s|ed)?|limit(?:s|ed)?|disabl(?:e|es|ed)|"
+    r"cease(?:s|d)?|end(?:s|ed)? (?:its|all|sales|service)|quit(?:s)?|no longer|remov(?:e|es|ed)|hid(?:e|es)|"
+    r"switch(?:es|ed)? (?:off|on|to)|turn(?:s|ed)? off|disabl(?:e|es|ed)|block(?:s|ed)|cut(?:s)?|"
+    r"go(?:es)? live|went live|start(?:s|ed)? (?:selling|taking|offering|registering)|relaunch(?:es|ed)?|"
+    r"(?:will|would) not (?:launch|release|offer)|move(?:s|d)? (?:all|its)|require(?:s)? (?:players|users|customers)|"
+    r"install(?:s)?|adds?|changes? (?:its|how)|classify|hire|employ|relabel\w*|fit(?:s)?)\b"
+)
+_NOT_A_NAME = frozenset({"the", "a", "an", "it", "its", "they", "this", "that", "these", "those", "he", "she",
+                         "we", "i", "you", "there", "but", "and", "or", "in", "on", "after", "before", "meanwhile",
+                         "also", "now", "then", "however", "still"})
+
+
+def _acting_names(
+    doc: Doc, mentions: list[Mention], covered: set[int], gazetteer: Gazetteer, resolver: PlaceResolver
+) -> list[Mention]:
+    """Capitalised names (not places, authorities, people or known non-companies) that do what businesses do
+    to a market ("X will wind down its operations in Poland")."""
+    taken = set(covered)
+    for m in mentions:
+        if m.kind != "person" or m.end - m.start > 1:
+            taken.update(range(m.start, m.end))
+    found = []
+    i, n = 0, len(doc)
+    while i < n:
+        token = doc[i]
+        if not (token.text[:1].isupper() and token.is_alpha) or token.lower_ in _NOT_A_NAME or i in taken:
+            i += 1
+            continue
+        end = i + 1
+        while end < n and end - i < 4 and (doc[end].text[:1].isupper() or doc[end].text == "&") and end not in taken:
+            end += 1
+        span = doc[i:end]
+        after = doc[end : min(n, end + 8)].text
+        i = end
+        if not _ACTING_AFTER.match(after):
+            continue
+        name = clean_org_name(span.text)
+        if (
+            not plausible_company_name(name)
+            or looks_like_authority(name)
+            or looks_like_non_company(name)
+            or resolver.resolve(name) is not None
+            or _looks_like_person(span, gazetteer)
+            or all(t.ent_type_ in ("GPE", "NORP", "LOC") for t in span)  # "Andes Pay" is not the Andes
+            or any(t.ent_type_ in ("DATE", "TIME", "MONEY", "CARDINAL", "ORDINAL") for t in span)
+            or gazetteer.lookup(name) is not None
+        ):
+            continue
+        found.append(Mention(span.start, span.end, "company", name, how="acting"))
     return found
 
 
@@ -497,7 +602,7 @@ def _collect_companies(
         surface = balanced(clean_org_name(doc[m.start : m.end].text))
         entry = gazetteer.lookup(m.name) if m.how == "gazetteer" else None
         if entry is None and m.kind == "company" and (
-            (m.how not in ("suffix",) and all(w in person_words for w in surface.split()))
+            (m.how not in ("suffix", "cue") and all(w in person_words for w in surface.split()))
             or name_key(surface) in blocked
         ):
             continue
@@ -625,7 +730,8 @@ _BUSINESS_NOUNS = (
     r"distributor|publisher|studio|automaker|carmaker|chipmaker|brewer|miner|utility|corporation|marketplace|"
     r"website|app|service|exchange|outlet|vendor|contractor|shipbuilder|planemaker|broker|fund|investor|"
     r"seller|reseller|merchant|processor|manufacturers|rival|competitor|unicorn|multinational|partner|arm|"
-    r"airline|chain|insurer|lender|shipper|telco|network operator|wholesaler|trader|refiner|dealer"
+    r"airline|chain|insurer|lender|shipper|telco|network operator|wholesaler|trader|refiner|dealer|fintech|"
+    r"courier|streamer|broadcaster|lessor|brewer"
 )
 _CUE_AFTER = re.compile(
     r"^(?:\s*[,\u2013\u2014-]\s*(?:an?|the|which is an?|its|their)\s+(?:[\w\-\u2019'.$]+\s+){0,5}?"
@@ -643,7 +749,7 @@ _CUE_AFTER = re.compile(
 )
 _CUE_BEFORE = re.compile(
     r"(?:\b(?:" + _BUSINESS_NOUNS + r")s?(?:\s+(?:called|named))?|"
-    r"\b(?:ceo|chief executive|chairman|founder|co-founder|owner|shareholders|employees|subsidiary|unit|"
+    r"\b(?:ceo|chief executive|chairman|founder|co-founder|owner|shareholders|employees|subsidiary|unit|head|boss|"
     r"division|parent|acquisition|takeover|purchase|merger|shares|stake|executives|customers|stores) (?:of|in|at)"
     r"(?: the)?|\b(?:acquires?|acquired|acquiring|buys|bought|buying|merges? with|merged with|merging with|"
     r"takeover of|stake in|sells? to|sold to|invest(?:s|ed)? in|spun off|spins off|rivals?|competitors?|"
@@ -691,6 +797,8 @@ def _company_evidence(
             reasons.add("form")
         if info.hows.get("cue"):
             reasons.add("cue")
+        if info.hows.get("acting"):
+            reasons.add("acting")
         if any(looks_like_business(s) for s in info.surfaces):
             reasons.add("name")
         for m in spans:
@@ -700,6 +808,8 @@ def _company_evidence(
                 reasons.add("form")
             if _CUE_AFTER.match(after) or _CUE_BEFORE.search(text[max(0, begin - 60) : begin]):
                 reasons.add("cue")
+            if _ACTING_AFTER.match(after.lstrip()):
+                reasons.add("acting")
             index = sentence_of[m.start]
             window = text[end : sentences[index].end_char]
             if index + 1 < len(sentences):

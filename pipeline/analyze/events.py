@@ -7,6 +7,7 @@ else a pronoun or "the government" resolved to the article's main company or aut
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -57,6 +58,9 @@ class Event:
     in_title: bool = False
     confidence_raw: float = 0.0  # the rules' own score, before the model
     actor_named: bool = False  # the actor is named in the evidence sentence
+    company_named: bool = False  # a company is named in the evidence sentence
+    person_named: bool = False  # a person is named there (the target of charges, often: not a policy change)
+    background: bool = False  # the sentence dates itself well before publication ("In 2022, the FTC sued ...")
 
     def as_dict(self) -> dict:
         return {
@@ -99,7 +103,7 @@ def find_cues(sentence: Span, entities: DocEntities) -> list[tuple[Cue, int]]:
         if match is None:
             continue
         token = _token_at(sentence, match.start())
-        cue_end = _token_at(sentence, max(match.start(), match.end() - 1))
+        cue_end = _token_at(sentence, max(match.start(), match.start() + len(match.group(0).rstrip()) - 1))
         if "money" in cue.requires and not has_money:
             continue
         if "merger" in cue.requires and not MERGER_WORDS.search(text):
@@ -168,6 +172,9 @@ def doc_view(doc: Doc, events: list[Event], title: str | None) -> DocView:
         c.raw = max(c.raw, event.confidence_raw)
         c.strength = max(c.strength, event.cue_strength)
         c.named = c.named or event.actor_named
+        c.company = c.company or event.company_named
+        c.person = c.person and event.person_named if c.sentences else event.person_named
+        c.background = c.background and event.background if c.sentences else event.background
         c.sentences += event.support
         c.lead = c.lead or event.sentence_index < _LEAD_SENTENCES
         c.title = c.title or event.in_title or event.type in in_title
@@ -181,7 +188,7 @@ def select_events(
     matched), plus candidates of the same type for other places when their raw confidence is high."""
     kept: list[Event] = []
     for event_type, p in probs.items():
-        if p < model.threshold:
+        if p <= 0.0 or p < model.threshold_for(event_type):
             continue
         of_type = sorted((e for e in raw if e.type == event_type), key=lambda e: (-e.confidence_raw, e.sentence_index))
         if not of_type:
@@ -323,6 +330,8 @@ def _build_event(
     if actor is None or (not loose and not actor.in_sentence and cue.strength < 1.0):
         return None
     jurisdictions = _event_jurisdictions(kind, actor, cue_token, sentence, entities)
+    if cue.type == "trade_or_tax" and _AGREEMENT.search(sentence.text):
+        jurisdictions = _parties(sentence, entities, jurisdictions)
     effective = _effective_date(dates, sentence, published)
     status = _status(sentence, cue_token, kind, effective, published)
     confidence = 0.25 + 0.35 * cue.strength
@@ -332,6 +341,7 @@ def _build_event(
     confidence += 0.05 if effective else 0.0
     confidence += 0.05 if index < 3 else 0.0
     confidence += 0.05 if any(m.kind == "place" for m in entities.within(sentence.start, sentence.end)) else 0.0
+    named = {m.kind for m in entities.within(sentence.start, sentence.end)}
     return Event(
         type=cue.type,
         actor=actor.name,
@@ -345,7 +355,16 @@ def _build_event(
         cue_strength=cue.strength,
         confidence_raw=min(0.99, confidence),
         actor_named=actor.in_sentence,
+        company_named="company" in named,
+        person_named="person" in named or any(e.label_ == "PERSON" for e in sentence.ents),
+        background=_background(dates, sentence, published),
     )
+
+
+def _background(dates: list[ResolvedDate], sentence: Span, published: date) -> bool:
+    """Does the sentence place what it says in an earlier year than the article's (a past step, not news)?"""
+    years = [int(d.date[:4]) for d in dates if d.start >= sentence.start and d.end <= sentence.end]
+    return bool(years) and max(years) < published.year
 
 
 def _main(entities: DocEntities, kind: str):
@@ -440,6 +459,16 @@ def _government_name(code: str) -> str:
     if code == "EU":
         return "European Union"
     return f"Government of {jurisdiction_name(code)}"
+
+
+_AGREEMENT = re.compile(r"\b(deals?|agreements?|pacts?|accords?|truce|trade talks|framework)\b", re.IGNORECASE)
+
+
+def _parties(sentence: Span, entities: DocEntities, codes: list[str]) -> list[str]:
+    """A trade deal applies to every country that is party to it: all the places its sentence names."""
+    places = [m.code for m in entities.within(sentence.start, sentence.end, ("place", "authority")) if m.code]
+    found = list(dict.fromkeys([*codes, *places]))
+    return found if len(found) >= 2 else codes
 
 
 def _event_jurisdictions(kind: str, actor: _Actor, cue_token: int, sentence: Span, entities: DocEntities) -> list[str]:

@@ -56,8 +56,9 @@ def load_base(model: str | None = None) -> Language:
     return nlp
 
 
-def build_pipeline(nlp: Language, extra_gazetteers: Sequence[str] = ()) -> Language:
-    """Adds the regwatch components to a pipeline that has (at least) ``ner``."""
+def build_pipeline(nlp: Language, extra_gazetteers: Sequence[str] = (), use_models: bool = True) -> Language:
+    """Adds the regwatch components to a pipeline that has (at least) ``ner``. ``use_models`` False: the rules
+    alone, without the trained company and event models (what ``pipeline.analyze.train`` fits them on)."""
     if "ner" not in nlp.pipe_names:
         raise AnalyzeError("the spaCy pipeline has no 'ner' component")
     if "sentencizer" not in nlp.pipe_names:
@@ -65,9 +66,9 @@ def build_pipeline(nlp: Language, extra_gazetteers: Sequence[str] = ()) -> Langu
     nlp.add_pipe("regwatch_paragraphs", after="sentencizer")
     paths = list(extra_gazetteers)
     nlp.add_pipe("regwatch_gazetteer", config={"extra_paths": paths})
-    nlp.add_pipe("regwatch_entities", config={"extra_paths": paths})
+    nlp.add_pipe("regwatch_entities", config={"extra_paths": paths, "use_model": use_models})
     nlp.add_pipe("regwatch_dates")
-    nlp.add_pipe("regwatch_events")
+    nlp.add_pipe("regwatch_events", config={"use_model": use_models})
     return nlp
 
 
