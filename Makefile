@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2 --dist loadscope
 
-.PHONY: install install-dev run test lint bench clean
+.PHONY: install install-dev run test lint bench clean chromium
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "regwatch needs Python 3.11 or newer on PATH" >&2; exit 1; }
@@ -29,8 +29,16 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/regwatch run
 
-## test: install with the test tools, then run the whole suite
-test: install-dev
+## chromium: Debian's chromium for the browser tests (tests/web), installed when missing; sudo only when not root.
+## Playwright drives it by path: never `playwright install`, whose browser download does not work here.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  echo "installing chromium for the browser tests"; \
+	  $$SUDO apt-get install -y chromium || { $$SUDO apt-get update && $$SUDO apt-get install -y chromium; }; }
+
+## test: install with the test tools (and chromium), then run the whole suite
+test: install-dev chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install-dev

@@ -455,66 +455,6 @@ def run(
 
 
 @app.command()
-def search(
-    query: Annotated[str, typer.Argument(help='Words, "exact phrases", OR, -excluded.')],
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="Most hits shown.")] = 10,
-    as_json: Annotated[bool, typer.Option("--json", help="Print hits as JSON.")] = False,
-) -> None:
-    """Search stored articles; ranked hits with a highlighted snippet."""
-
-    def go() -> None:
-        from pipeline.search import HIGHLIGHT_END, HIGHLIGHT_START
-        from pipeline.search import search as run_search
-
-        store = _open_store()
-        try:
-            hits = run_search(store, query, limit=limit)
-        finally:
-            store.close()
-        if as_json:
-            payload = {"query": query, "hits": [_hit_json(hit) for hit in hits]}
-            sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
-            return
-        if not hits:
-            console.print("no matches")
-            return
-        for rank, hit in enumerate(hits, 1):
-            head = Text(f"{rank}. ", style="bold")
-            head.append(hit.title or "(untitled)", style="bold")
-            console.print(head)
-            meta = [hit.source_id, hit.published.date().isoformat() if hit.published else "undated"]
-            if hit.source_count > 1:
-                meta.append(f"{hit.source_count} sources: {', '.join(hit.sources)}")
-            for label, values in (("companies", hit.companies), ("jurisdictions", hit.jurisdictions),
-                                  ("events", hit.event_types)):
-                if values:
-                    meta.append(f"{label}: {', '.join(values)}")
-            console.print(Text("   " + " | ".join(meta), style="dim"))
-            console.print(Text("   " + hit.url, style="blue"))
-            console.print(Text("   ").append(_highlight(hit.snippet, HIGHLIGHT_START, HIGHLIGHT_END)))
-
-    _run_guarded(go)
-
-
-def _highlight(snippet: str, start: str, end: str) -> Text:
-    text = Text()
-    rest = snippet
-    while start in rest:
-        before, _, after = rest.partition(start)
-        marked, _, rest = after.partition(end)
-        text.append(before)
-        text.append(marked, style="bold yellow")
-    text.append(rest)
-    return text
-
-
-def _hit_json(hit) -> dict:
-    data = asdict(hit)
-    data["published"] = hit.published.isoformat() if hit.published else None
-    return data
-
-
-@app.command()
 def analyze(
     input: Annotated[str, typer.Option("--input", "-i", help="JSON Lines file, or - for stdin.")] = "-",
     output: Annotated[str, typer.Option("--output", "-o", help="Output file, or - for stdout.")] = "-",
@@ -723,5 +663,23 @@ def _state_json(state) -> dict:
     return data
 
 
+# Search and saved searches: bodies in pipeline/search/commands.py.
+from pipeline.search import commands as _search_commands  # noqa: E402
+
+app.command("search")(_search_commands.search)
+app.add_typer(_search_commands.searches_app, name="searches")
+
+# The HTTP side (serve, export, tokens): bodies in pipeline/api/commands.py.
+from pipeline.api import commands as _api_commands  # noqa: E402
+
+app.command("serve")(_api_commands.serve)
+app.command("export")(_api_commands.export)
+app.add_typer(_api_commands.tokens_app, name="tokens")
+
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    # `python -m pipeline.cli`: run the app of the importable module, whose state (settings, --verbose) is the
+    # one that command modules registered above (pipeline.api.commands) read through `from pipeline import cli`.
+    from pipeline.cli import app as _imported_app
+
+    _imported_app()

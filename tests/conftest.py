@@ -42,3 +42,27 @@ def fresh_pg_database() -> Iterator[str]:
 def pg_database_factory():
     """A factory of fresh PostgreSQL databases: ``with pg_database_factory() as url: ...``."""
     return fresh_pg_database
+
+
+@pytest.fixture(scope="session")
+def filled_sqlite_url(tmp_path_factory) -> str:
+    """A SQLite store filled once per session by the real crawler and analysis from tests/support/newsroom.py.
+
+    Shared by every test of the session: read it, never write to it (copy the file first if you must).
+    """
+    from tests.support.newsroom import fill_store
+
+    data_dir = tmp_path_factory.mktemp("newsroom-sqlite")
+    url = f"sqlite:///{data_dir / 'regwatch.db'}"
+    fill_store(url, data_dir)
+    return url
+
+
+@pytest.fixture(scope="session")
+def filled_pg_url(pg_database_factory, tmp_path_factory) -> Iterator[str]:
+    """A PostgreSQL database filled like ``filled_sqlite_url`` (same newsroom, same crawl); read it only."""
+    from tests.support.newsroom import fill_store
+
+    with pg_database_factory() as url:
+        fill_store(url, tmp_path_factory.mktemp("newsroom-pg"))
+        yield url

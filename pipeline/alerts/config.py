@@ -160,14 +160,26 @@ def _check_query(value: str | None) -> str | None:
     return value.strip()
 
 
+def _check_search(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return _name(str(value).strip())
+    except ValueError as exc:
+        raise ValueError(f"not a saved search name: {exc}") from None
+
+
 class Rule(_Strict):
     name: str
     match: Match = Match()
     query: str | None = Field(None, description="Optional search query (the language of `regwatch search`).")
+    search: str | None = Field(None, description="Optional saved search (`regwatch searches`), looked up when "
+                                                 "the rule matches; ANDed with query.")
     channels: tuple[str, ...]
 
     _check_name = field_validator("name")(classmethod(lambda cls, v: _name(v)))
     _check_q = field_validator("query")(classmethod(lambda cls, v: _check_query(v)))
+    _check_s = field_validator("search")(classmethod(lambda cls, v: _check_search(v)))
 
     @field_validator("channels", mode="before")
     @classmethod
@@ -178,14 +190,16 @@ class Rule(_Strict):
         return tuple(value)
 
     def model_post_init(self, _context: Any) -> None:
-        if self.match.empty and self.query is None:
+        if self.match.empty and self.query is None and self.search is None:
             raise ValueError("a rule needs a match or a query (it would match every article)")
 
 
 class DigestFilter(Match):
     query: str | None = None
+    search: str | None = None  # a saved search, looked up when the digest is built; ANDed with query
 
     _check_q = field_validator("query")(classmethod(lambda cls, v: _check_query(v)))
+    _check_s = field_validator("search")(classmethod(lambda cls, v: _check_search(v)))
 
 
 class Digest(_Strict):

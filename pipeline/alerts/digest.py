@@ -155,10 +155,18 @@ class DigestContent:
         return {j: {t: groups[j][t] for t in sorted(groups[j], key=lambda t: (t == "other news", t))} for j in order}
 
 
-def _filter_parts(criteria: DigestFilter):
-    from pipeline.search import parse
+def _filter_parts(criteria: DigestFilter, store: Store | None = None):
+    """The filter and its query: ``query`` AND the saved search named by ``search`` (looked up now)."""
+    from pipeline.search import combine, parse
 
-    return criteria, (parse(criteria.query) if criteria.query else None)
+    query = parse(criteria.query) if criteria.query else None
+    if criteria.search:
+        if store is None:
+            raise ValueError("a digest filter with a saved search needs the store")
+        from pipeline.search.saved import get
+
+        query = combine(query, parse(get(store, criteria.search)))
+    return criteria, query
 
 
 def _matches(criteria: DigestFilter, query: Any, view: ArticleView):
@@ -177,12 +185,13 @@ def _source_tags(conn) -> dict[str, tuple[str, ...]]:
 
 def _view(row: Any, tags: dict[str, tuple[str, ...]]) -> ArticleView:
     return ArticleView(title=row.title, text=row.text or "", source_id=row.source_id,
-                       source_tags=tags.get(row.source_id, ()), analysis=row.analysis)
+                       source_tags=tags.get(row.source_id, ()), analysis=row.analysis,
+                       published=getattr(row, "published", None))
 
 
 def build_digest(store: Store, digest: Digest, start: datetime, end: datetime) -> DigestContent:
     """The digest of ``digest`` for stories seen in [start, end)."""
-    criteria, query = _filter_parts(digest.filter)
+    criteria, query = _filter_parts(digest.filter, store)
     content = DigestContent(digest.name, start, end, digest.timezone)
     with store._read() as conn:
         tags = _source_tags(conn)
@@ -196,7 +205,7 @@ def build_digest(store: Store, digest: Digest, start: datetime, end: datetime) -
             rows = conn.execute(
                 select(article_table.c.id, article_table.c.story_id, article_table.c.source_id, article_table.c.url,
                        article_table.c.title, article_table.c.text, article_table.c.summary,
-                       article_table.c.analysis)
+                       article_table.c.analysis, article_table.c.published)
                 .where(article_table.c.story_id.in_(chunk)).order_by(article_table.c.id)
             ).all()
             for row in rows:
@@ -257,7 +266,8 @@ def upcoming_events(conn: Any, first: date, last: date | None, criteria: DigestF
         select(event_table.c.id.label("event_id"), event_table.c.type, event_table.c.actor,
                event_table.c.jurisdictions.label("event_jurisdictions"), event_table.c.effective_date,
                event_table.c.status, event_table.c.evidence, article_table.c.story_id, article_table.c.source_id,
-               article_table.c.url, article_table.c.title, article_table.c.text, article_table.c.analysis)
+               article_table.c.url, article_table.c.title, article_table.c.text, article_table.c.analysis,
+               article_table.c.published)
         .join(article_table, article_table.c.id == event_table.c.article_id)
         .where(*where).order_by(event_table.c.effective_date, event_table.c.id)
     ).all()

@@ -11,7 +11,8 @@ Semantics: the fields a rule gives are combined with AND, the values inside one 
 - ``query``: the search query language of ``regwatch search`` evaluated on the title and text here, in
   Python, so that a rule matches the same articles on SQLite and PostgreSQL: words and phrases match
   case-insensitively, with common English endings ignored (``restrict`` matches ``restricts``,
-  ``restricted``, ``restricting``), OR between terms, ``-word`` excludes.
+  ``restricted``, ``restricting``), OR between terms, ``-word`` excludes; its field filters
+  (``company:``, ``jurisdiction:``, ``since:`` ...) as ``pipeline.search.filters.filters_match`` says.
 
 The events that satisfy the event criteria are the rule's *matched events*; their facts (types,
 jurisdictions, effective dates, statuses) decide when a later article of the story is an update.
@@ -21,10 +22,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pipeline.alerts.config import Match
-from pipeline.search import AnyOf, Phrase, Query, Term
+from pipeline.search import AnyOf, Phrase, Query, Term, filters_match, query_text
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _SUFFIXES = ("ings", "ing", "edly", "ed", "ies", "es", "s")
@@ -39,6 +41,7 @@ class ArticleView:
     source_id: str
     source_tags: tuple[str, ...] = ()
     analysis: dict[str, Any] | None = None
+    published: datetime | None = None  # for the since:/until: filters of a query
 
 
 @dataclass
@@ -148,9 +151,12 @@ def match_article(criteria: Match, query: Query | None, article: ArticleView) ->
         matched["jurisdictions"] = found
 
     if query is not None:
-        if not TextIndex(f"{article.title or ''}\n{article.text}").matches(query):
+        if (query.include or query.exclude) and not TextIndex(f"{article.title or ''}\n{article.text}").matches(query):
             return None
-        matched["query"] = [_query_text(query)]
+        if query.filters and not filters_match(query.filters, analysis=analysis, source_id=article.source_id,
+                                               source_tags=article.source_tags, published=article.published):
+            return None
+        matched["query"] = [query_text(query)]
 
     # Best first: events placed in a wanted jurisdiction, then the most confident.
     wanted = matched.get("jurisdictions", [])
@@ -219,12 +225,3 @@ def _confidence(event: dict[str, Any]) -> float:
 def _codes(event: dict[str, Any]) -> list[str]:
     codes = event.get("jurisdictions") or []
     return [codes] if isinstance(codes, str) else [str(c) for c in codes]
-
-
-def _query_text(query: Query) -> str:
-    def leaf(node: Term | Phrase) -> str:
-        return node.word if isinstance(node, Term) else f'"{node.text}"'
-
-    parts = [" OR ".join(leaf(o) for o in c.options) if isinstance(c, AnyOf) else leaf(c) for c in query.include]
-    parts += [f"-{leaf(node)}" for node in query.exclude]
-    return " ".join(parts)

@@ -26,8 +26,8 @@ from sqlalchemy.engine import Connection
 
 from pipeline.alerts.config import AlertsFile, Rule
 from pipeline.alerts.match import ArticleView, changes, facts, match_article, merge_facts
-from pipeline.search import Query, parse
-from pipeline.store.models import Alert, AlertDelivery, Source
+from pipeline.search import Query, combine, parse
+from pipeline.store.models import Alert, AlertDelivery, SavedSearch, Source
 
 if TYPE_CHECKING:
     from pipeline.store.stories import Stored
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 alert_table = Alert.__table__
 delivery_table = AlertDelivery.__table__
 source_table = Source.__table__
+saved_table = SavedSearch.__table__
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,17 @@ class AlertQueue:
             return []
         tags = conn.execute(select(source_table.c.tags).where(source_table.c.id == row["source_id"])).scalar()
         view = ArticleView(title=row.get("title"), text=row.get("text") or "", source_id=row["source_id"],
-                           source_tags=tuple(tags or ()), analysis=analysis)
+                           source_tags=tuple(tags or ()), analysis=analysis, published=row.get("published"))
         queued = []
         for compiled in self.rules:
+            query = compiled.query
+            if compiled.rule.search:  # a saved search: looked up now, so editing it changes the rule from now on
+                saved = self._saved_query(conn, compiled.rule)
+                if saved is None:
+                    continue
+                query = combine(query, saved)
             try:
-                result = match_article(compiled.rule.match, compiled.query, view)
+                result = match_article(compiled.rule.match, query, view)
             except Exception:  # a malformed analysis must not keep the article out of the store
                 log.exception("[%s] %s: rule %s could not be matched", row["source_id"], row.get("url"),
                               compiled.rule.name)
@@ -74,6 +81,19 @@ class AlertQueue:
             if alert_id is not None:
                 queued.append(alert_id)
         return queued
+
+    def _saved_query(self, conn: Connection, rule: Rule) -> Query | None:
+        text = conn.execute(select(saved_table.c.query).where(saved_table.c.name == rule.search)).scalar()
+        if text is None:
+            log.error("rule %s: no saved search named %r (regwatch searches save ...): the rule is skipped",
+                      rule.name, rule.search)
+            return None
+        try:
+            return parse(text)
+        except Exception as exc:  # saved before a change of the language: say so, keep storing articles
+            log.error("rule %s: saved search %r no longer parses (%s): the rule is skipped", rule.name,
+                      rule.search, exc)
+            return None
 
     def _queue(self, conn: Connection, rule: Rule, stored: Stored, row: dict[str, Any], result: Any,
                now: datetime, story_sources: Any) -> int | None:

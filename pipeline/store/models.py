@@ -89,6 +89,7 @@ class Article(StoreModel, table=True):
         Index("ix_article_source_id_guid", "source_id", "guid"),
         Index("ix_article_published", "published"),
         Index("uq_article_fingerprint", "fingerprint", unique=True),
+        Index("ix_article_search", "id", "story_id", "published", "fetched_at", "source_id"),  # search ranking
     )
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
@@ -133,7 +134,10 @@ class Entity(StoreModel, table=True):
     """A company, authority, jurisdiction or date named by an article's analysis."""
 
     __tablename__ = "entity"
-    __table_args__ = (Index("ix_entity_kind_name", "kind", "name"),)
+    __table_args__ = (
+        Index("ix_entity_kind_name", "kind", "name"),
+        Index("ix_entity_article_id_kind", "article_id", "kind", "code", "name"),  # search filters and facets
+    )
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
     article_id: int = _article_id("entity")
@@ -147,7 +151,10 @@ class Event(StoreModel, table=True):
     """A policy change found in an article (the taxonomy of the analysis spec)."""
 
     __tablename__ = "event"
-    __table_args__ = (Index("ix_event_type", "type"),)
+    __table_args__ = (
+        Index("ix_event_type", "type"),
+        Index("ix_event_article_id_type", "article_id", "type", "status"),  # search filters and facets
+    )
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
     article_id: int = _article_id("event")
@@ -351,3 +358,33 @@ class DigestRun(StoreModel, table=True):
     period_end: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     sent_at: datetime | None = _when()
     story_count: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+
+
+class SavedSearch(StoreModel, table=True):
+    """A named query of the search language (pipeline.search.saved), for alerts, digests and feeds."""
+
+    __tablename__ = "saved_search"
+    __table_args__ = (UniqueConstraint("name", name="uq_saved_search_name"),)
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    name: str = Field(sa_column=Column(String, nullable=False))
+    query: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class ApiToken(StoreModel, table=True):
+    """A token of the HTTP API (read-only or admin); only its SHA-256 is kept (pipeline.api.tokens)."""
+
+    __tablename__ = "api_token"
+    __table_args__ = (
+        UniqueConstraint("name", name="uq_api_token_name"),
+        UniqueConstraint("token_hash", name="uq_api_token_token_hash"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    name: str = Field(sa_column=Column(String, nullable=False))
+    token_hash: str = Field(sa_column=Column(String, nullable=False))
+    admin: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    prefix: str = Field(sa_column=Column(String, nullable=False))
+    created_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime, nullable=False))

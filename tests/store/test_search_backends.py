@@ -135,10 +135,12 @@ def test_or_and_exclusion(news):
 def test_snippet_marks_the_matched_words(news):
     store, ids = news
     [hit] = search(store, "halting")
-    assert f"{HIGHLIGHT_START}halting{HIGHLIGHT_END}" in hit.snippet
+    assert f"{HIGHLIGHT_START}halting{HIGHLIGHT_END}" in hit.marked_snippet()
+    assert [hit.snippet[start:end] for start, end in hit.highlights] == ["halting"]
+    assert HIGHLIGHT_START not in hit.snippet  # the snippet itself is plain text
     [hit] = search(store, '"operating system"')
-    # FTS5 marks the phrase as one run, ts_headline each word: "[operating system]" or "[operating] [system]"
-    assert f"{HIGHLIGHT_START}operating" in hit.snippet and f"system{HIGHLIGHT_END}" in hit.snippet
+    # FTS5 marks the phrase as one run, ts_headline each word; adjacent runs are joined into one highlight
+    assert f"{HIGHLIGHT_START}operating system{HIGHLIGHT_END}" in hit.marked_snippet()
 
 
 def test_hit_fields_and_facets_from_the_analysis(news):
@@ -167,7 +169,8 @@ def test_limit(news):
     "query",
     [
         "NEAR(zoom china)",
-        "title:zoom",
+        "zoom :",
+        "10:30",
         "zoom*",
         "^zoom",
         "zoom + china",

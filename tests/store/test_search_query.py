@@ -65,7 +65,7 @@ def test_malformed_queries_name_the_problem(query, problem):
 
 
 def test_fts5_quotes_every_term():
-    compiled = to_fts5(parse('zoom NEAR(a b) title:x "direct sales" tiktok OR bytedance -opinion -"op ed"'))
+    compiled = to_fts5(parse('zoom NEAR(a b) "title:x" "direct sales" tiktok OR bytedance -opinion -"op ed"'))
     assert compiled == (
         '((("zoom" AND "NEAR(a" AND "b)" AND "title:x" AND "direct sales" AND ("tiktok" OR "bytedance"))'
         ' NOT "opinion") NOT "op ed")'
