@@ -31,7 +31,6 @@ class FilterError(QueryError):
     stage = "filter"
 
 
-_CODE = re.compile(r"^([A-Z]{2}|EU)(-[A-Z0-9]{1,3})?$")
 _SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _RELATIVE = re.compile(r"^(\d{1,4})([dwmy])$")
 _PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
@@ -117,17 +116,16 @@ def _source(value: str) -> str:
 
 
 def parse_jurisdiction(value: str) -> str:
-    """An ISO code (``CN``, ``us-ca``, ``EU``) or a name the analysis knows (``China``, ``mainland China``)."""
-    cleaned = " ".join(value.split())
-    if _CODE.match(cleaned.upper()) and len(cleaned) <= 6 and " " not in cleaned:
-        return cleaned.upper()
-    from pipeline.analyze.places import default_resolver
+    """An ISO code (``CN``, ``us-ca``, ``EU``) or a name the analysis knows (``China``, ``mainland China``): the
+    same reading as the query language's ``jurisdiction:`` filter."""
+    from pipeline.search.query import resolve_jurisdiction
 
-    place = default_resolver().resolve(cleaned)
-    if place is None:
+    cleaned = " ".join(value.split())
+    try:
+        return resolve_jurisdiction(cleaned)
+    except QueryError:
         raise FilterError(f"jurisdiction: unknown jurisdiction {cleaned!r} (give an ISO code such as CN, "
-                         "US-CA or EU, or a country name)")
-    return place.code
+                          "US-CA or EU, or a country name)") from None
 
 
 def parse_when(value: str, name: str, *, now: datetime, end: bool) -> datetime:
