@@ -122,11 +122,15 @@ CUES: tuple[Cue, ...] = (
     _cue("license_or_approval", r"\bmarketing authori[sz]ation\b", STRONG),
     _cue(
         "license_or_approval",
-        r"\bapprov(e|es|ed|al)\b[^.;]{0,30}\b(drug|vaccine|device|medicine|treatment|app|product)s?\b",
+        r"\bapprov(e|es|ed|al)\b[^.;]{0,40}\b(drug|vaccine|device|medicine|medication|treatment|therapy|app|product|"
+        r"use of)s?\b",
         MEDIUM,
     ),
     _cue("trade_or_tax", r"\btariffs?\b|\banti-dumping\b|\bdigital services? tax(es)?\b", STRONG),
     _cue("trade_or_tax", r"\b(import|export|customs) (dut(y|ies)|tax(es)?)\b", STRONG),
+    _cue("trade_or_tax", r"\b(retaliatory|punitive) (dut(y|ies)|tariffs?|levies|measures)\b|\bsurtax(es)?\b|"
+         r"\bdut(y|ies) on [^.;]{0,40}\bimports\b", STRONG),
+    _cue("trade_or_tax", r"\b(suspend|halt|resum|restor|ban)\w* (all )?(\w+ )?(trade|exports|imports)\b", MEDIUM),
     _cue(
         "trade_or_tax",
         r"\b(impos(e|es|ed|ing)|introduc(e|es|ed)|rais(e|es|ed|ing)|increas(e|es|ed)|cut(s)?|"
@@ -150,7 +154,7 @@ CUES: tuple[Cue, ...] = (
         "law_or_regulation",
         r"\bwithdr(aw|aws|ew|awal|awing) (\w+ ){0,4}from (the |dozens of |several )?[^.;]{0,60}"
         r"\b(treaty|treaties|convention|court|accord|agreement|bloc|bodies|organi[sz]ations?|union|pact|alliance|"
-        r"council|icc)\b",
+        r"council|icc|community|commission|forum|agency)\b",
         STRONG,
     ),
     _cue(

@@ -356,9 +356,22 @@ def _build_event(
         confidence_raw=min(0.99, confidence),
         actor_named=actor.in_sentence,
         company_named="company" in named,
-        person_named="person" in named or any(e.label_ == "PERSON" for e in sentence.ents),
+        person_named=_person_targeted(sentence, cue_token, entities),
         background=_background(dates, sentence, published),
     )
+
+
+_PASSIVE = re.compile(r"\b(is|are|was|were|been|being|be)\b(\s+\w+)?\s*$", re.IGNORECASE)
+
+
+def _person_targeted(sentence: Span, cue_token: int, entities: DocEntities) -> bool:
+    """Is a person what the cue acts on ("a court indicts X", "X is charged"), not who acts ("Biden blocks")?"""
+    people = [m.start for m in entities.within(sentence.start, sentence.end, ("person",))]
+    people += [e.start for e in sentence.ents if e.label_ == "PERSON"]
+    if any(start > cue_token for start in people):
+        return True
+    before = sentence.doc[max(sentence.start, cue_token - 3) : cue_token].text
+    return bool(people) and bool(_PASSIVE.search(before))
 
 
 def _background(dates: list[ResolvedDate], sentence: Span, published: date) -> bool:
