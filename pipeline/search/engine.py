@@ -9,7 +9,9 @@ page's hits only (on SQLite the page's rows and snippets in one statement).
 SQLite reads what ranking needs of each match from ``article_fts_rank`` (migration 0007, kept by triggers):
 one narrow row per article id with its story key, date, ``julianday()`` of the date and whether its story has
 other articles; only those (``shared``) go through grouping, and ``faceted`` rescans the matches only for
-best stories with several matching copies. The ``jurisdiction:`` filter reads ``article_fts_place`` (the same
+best stories with several matching copies. On SQLite the matches stream into ``scored`` (a co-routine, not a
+materialized CTE) and ``stories`` is not materialized either: ``best`` keeps its top rows as it reads them and
+the total is counted from ``scored``. The ``jurisdiction:`` filter reads ``article_fts_place`` (the same
 codes as the entities and events hold) as one index range. The facet joins look rows up by article id
 (``CROSS JOIN`` fixes that order; the jurisdiction and company facets share one pass over the entities).
 PostgreSQL takes the columns ranking needs from the row it matches, and looks facet rows up by article id
@@ -142,11 +144,7 @@ def _tagged_sources(conn: Connection, query: Query) -> dict[str, list[str]]:
 
 
 def _matched_cte(dialect: str, query: Query, params: dict[str, Any]) -> str:
-    """The CTE ``matched(id, ..., relevance)``: the articles that have the words and phrases."""
-    if dialect == "sqlite":
-        params["match"] = to_fts5(query)
-        return (f"matched AS MATERIALIZED (SELECT rowid AS id, -bm25(article_fts, {TITLE_WEIGHT}, 1.0) AS relevance "
-                "FROM article_fts WHERE article_fts MATCH :match)")
+    """The CTE ``matched(id, ..., relevance)``: the articles that have the words and phrases (PostgreSQL)."""
     tsquery, terms = to_tsquery(query)
     params.update(terms)
     weights = f"{{0.1, 0.1, {1.0 / TITLE_WEIGHT}, 1.0}}"  # D, C, B (text), A (title)
@@ -155,6 +153,20 @@ def _matched_cte(dialect: str, query: Query, params: dict[str, Any]) -> str:
     return (f"matched AS MATERIALIZED (SELECT a.id, a.story_id, a.source_id, a.published, a.fetched_at, "
             f"CAST(ts_rank_cd('{weights}', a.search_vector, {tsquery}, 1) AS DOUBLE PRECISION) AS relevance "
             f"FROM article AS a WHERE a.search_vector @@ {tsquery})")
+
+
+def _sqlite_matched(query: Query, params: dict[str, Any], where: str) -> str:
+    """SQLite's matching articles that pass the filters ``where``, as ``a`` (their article_fts_rank columns and
+    ``relevance``), a subquery that ``scored`` reads as it is produced.
+
+    The matches drive, one rowid seek each into article_fts_rank; bm25() is a column of this subquery, so SQLite
+    computes it once per article that passes the filters (not for every match). ``LIMIT -1`` (no limit) keeps
+    SQLite from flattening it into ``scored``, which would compute bm25() once per use of the relevance in the
+    score; unflattened it runs as a co-routine, so the matches are not first written to a temporary table."""
+    params["match"] = to_fts5(query)
+    return (f"(SELECT a.id, a.story_key, a.shared, a.jday, -bm25(article_fts, {TITLE_WEIGHT}, 1.0) AS relevance "
+            "FROM article_fts CROSS JOIN article_fts_rank AS a ON a.id = article_fts.rowid "
+            f"WHERE article_fts MATCH :match AND ({where}) LIMIT -1) AS a")
 
 
 def _excluded(dialect: str, query: Query, params: dict[str, Any]) -> str:
@@ -247,10 +259,11 @@ def _rank(conn: Connection, dialect: str, query: Query, now: datetime, fetch: in
     where = filters.where
     # SQLite reads the few columns ranking needs from article_fts_rank (one narrow row per article, by rowid)
     article = "article_fts_rank AS a" if dialect == "sqlite" else "article AS a"
-    if query.has_text:
-        matched = f"{_matched_cte(dialect, query, params)},"
-        # SQLite: the matches drive, one rowid seek each; PostgreSQL: matched holds the columns (as ``a``)
-        source = f"matched AS m CROSS JOIN {article} ON a.id = m.id" if dialect == "sqlite" else "matched AS a"
+    if dialect == "sqlite" and query.has_text:  # the filters apply inside the matches' subquery
+        matched, source = "", _sqlite_matched(query, params, where)
+        where = "1 = 1"
+    elif query.has_text:  # PostgreSQL: matched holds the columns (as ``a``)
+        matched, source = f"{_matched_cte(dialect, query, params)},", "matched AS a"
     else:
         matched, source = "", article
         if query.exclude:  # filters and -words: the filters' articles without those words
@@ -263,7 +276,7 @@ def _rank(conn: Connection, dialect: str, query: Query, now: datetime, fetch: in
                               0 AS n
                        FROM {pages_from} {keyset} ORDER BY score DESC, story_key DESC LIMIT :fetch) AS page
         UNION ALL
-        SELECT 'total', NULL, NULL, NULL, NULL, COUNT(*) FROM stories
+        SELECT 'total', NULL, NULL, NULL, NULL, {_SQLITE_TOTAL if dialect == "sqlite" else "COUNT(*) FROM stories"}
     """
     if facets:
         statement += "".join(f"\nUNION ALL\n{branch}" for branch in _facet_branches(dialect))
@@ -285,11 +298,11 @@ def _sqlite_ctes(query: Query, source: str, where: str) -> str:
     with several matching copies."""
     return f"""
         scored AS MATERIALIZED (
-            SELECT a.id, a.story_key, a.shared, {_score_sql("sqlite", query)} AS score
+            SELECT a.id, a.story_key, a.shared, {_score_sql("sqlite", query, "a.relevance")} AS score
             FROM {source}
             WHERE {where}
         ),
-        stories AS MATERIALIZED ({_best_copies("sqlite")}),
+        stories AS NOT MATERIALIZED ({_best_copies("sqlite")}),
         best AS MATERIALIZED (
             SELECT id, story_key, score, copies FROM stories ORDER BY score DESC, story_key DESC LIMIT :window
         ),
@@ -309,6 +322,12 @@ def _sqlite_ctes(query: Query, source: str, where: str) -> str:
             GROUP BY e.kind, value
         )
     """
+
+
+#: The count of ``stories`` on SQLite, from ``scored`` (an article alone in its story is a story; the others count
+#: once per story), so that ``stories`` need not be materialized: ``best`` keeps its top rows as it reads them.
+_SQLITE_TOTAL = ("(SELECT COUNT(*) FROM scored WHERE shared = 0) "
+                 "+ (SELECT COUNT(DISTINCT story_key) FROM scored WHERE shared = 1)")
 
 
 def _postgresql_ctes(query: Query, source: str, where: str) -> str:
