@@ -298,6 +298,22 @@ def alerts_check(
         from pipeline.alerts import load_alerts
 
         alerts = load_alerts(file or _settings().alerts_file, missing_ok=False)
+        wanted = [(f"rules.{r.name}.search", r.search) for r in alerts.rules if r.search]
+        wanted += [(f"digests.{d.name}.filter.search", d.filter.search) for d in alerts.digests if d.filter.search]
+        if wanted:
+            from pipeline.search.saved import list_saved
+
+            store = _open_store()
+            try:
+                saved = {name for name, _ in list_saved(store)}
+            finally:
+                store.close()
+            missing = [f"{alerts.path}: {where}: no saved search {name!r} in the store (`regwatch searches list`)"
+                       for where, name in wanted if name not in saved]
+            if missing:
+                for line in missing[:-1]:
+                    err_console.print(Text(f"error: {line}", style="bold red"))
+                raise _fail(missing[-1])
         console.print(f"{alerts.path}: {len(alerts.channels)} channels, {len(alerts.rules)} rules, "
                       f"{len(alerts.digests)} digests, all valid")
 

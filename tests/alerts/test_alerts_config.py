@@ -130,3 +130,20 @@ def test_alerts_check_command(tmp_path):
     result = runner.invoke(app, ["alerts", "check", str(bad)])
     assert result.exit_code == 2
     assert f"{bad}:2: channels.mail.to:" in result.output
+
+
+def test_alerts_check_names_saved_searches_that_do_not_exist(tmp_path):
+    alerts = tmp_path / "alerts.yaml"
+    alerts.write_text(
+        "channels:\n  hook:\n    type: webhook\n    url: https://example.org/hook\n"
+        "rules:\n  - name: tariff-watch\n    search: tariffs-saved\n    channels: [hook]\n"
+    )
+    database = ["--database-url", f"sqlite:///{tmp_path / 'store.db'}"]
+    runner = CliRunner()
+    result = runner.invoke(app, [*database, "alerts", "check", str(alerts)])
+    assert result.exit_code == 1
+    assert f"{alerts}: rules.tariff-watch.search: no saved search 'tariffs-saved'" in " ".join(result.output.split())
+    saved = runner.invoke(app, [*database, "searches", "save", "tariffs-saved", "tariffs jurisdiction:US"])
+    assert saved.exit_code == 0, saved.output
+    result = runner.invoke(app, [*database, "alerts", "check", str(alerts)])
+    assert result.exit_code == 0, result.output
