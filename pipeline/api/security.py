@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -109,9 +109,16 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(400, exc.message)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         detail: Any = exc.detail
         message = detail if isinstance(detail, str) and detail else _STATUS_WORDS.get(exc.status_code, "error")
+        from pipeline.api.web import access_page, is_page  # the pages import this module's neighbours
+
+        if exc.status_code in (401, 403) and is_page(request.url.path):
+            response = access_page(request, exc.status_code, message)
+            for name, value in (getattr(exc, "headers", None) or {}).items():
+                response.headers[name] = value
+            return response
         return error_response(exc.status_code, message, getattr(exc, "headers", None))
 
     @app.exception_handler(StoreError)

@@ -121,6 +121,16 @@ def _page(request: Request, name: str, context: dict[str, Any], status_code: int
     return _templates().TemplateResponse(request, name, context, status_code=status_code)
 
 
+def access_page(request: Request, status_code: int, message: str) -> Response:
+    """The page a browser gets instead of a JSON 401/403 when the server asks for a token."""
+    return _page(request, "access.html", {"nav": "", "q": "", "message": message}, status_code)
+
+
+def is_page(path: str) -> bool:
+    """A web page's path (answered in HTML), not the API's, a feed's or a static file's."""
+    return not path.startswith(("/api/", "/feeds/", "/static/", "/openapi.json", "/calendar.ics"))
+
+
 # -- overview ------------------------------------------------------------------------------------------------
 
 

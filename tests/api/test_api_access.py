@@ -89,6 +89,18 @@ def test_once_a_token_exists_every_read_route_needs_one(writable_client, writabl
     assert writable_client.get("/openapi.json").status_code == 200  # the schema is not data
 
 
+def test_a_page_without_a_token_explains_how_to_give_one(writable_client, writable_url, tmp_path):
+    token = create(writable_url, tmp_path, "reader")
+    for path in ("/", "/search?q=FTC", "/sources", "/calendar"):
+        page = writable_client.get(path)
+        assert page.status_code == 401, path
+        assert page.headers["content-type"].startswith("text/html")
+        assert page.headers["www-authenticate"].startswith("Bearer")
+        assert "?token=" in page.text and "<h1>Access needed</h1>" in page.text
+        assert "content-security-policy" in page.headers
+    assert writable_client.get(f"/sources?token={token}").status_code == 200
+
+
 def test_a_revoked_token_is_refused(writable_client, writable_url, tmp_path):
     token = create(writable_url, tmp_path, "temp")
     create(writable_url, tmp_path, "other")
