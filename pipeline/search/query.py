@@ -267,22 +267,16 @@ def _make_filter(name: str, values: list[str], negated: bool, start: int) -> Fil
 def _normalise(field: str, value: str, where: str) -> str:
     if field == "jurisdiction":
         return resolve_jurisdiction(value, where)
-    if field == "type":
-        from pipeline.analyze.schema import EventType
+    if field in ("type", "status"):
+        from pipeline.analyze.schema import EventType, Status
 
-        kind = re.sub(r"[\s-]+", "_", value.strip().lower())
-        types = get_args(EventType)
-        if kind not in types:
-            raise QueryError(f'unknown event type "{value}" {where}; types: {", ".join(types)}')
-        return kind
-    if field == "status":
-        from pipeline.analyze.schema import Status
-
-        status = re.sub(r"[\s-]+", "_", value.strip().lower())
-        statuses = get_args(Status)
-        if status not in statuses:
-            raise QueryError(f'unknown event status "{value}" {where}; statuses: {", ".join(statuses)}')
-        return status
+        choice = re.sub(r"[\s-]+", "_", value.strip().lower())
+        choices = get_args(EventType if field == "type" else Status)
+        if choice not in choices:
+            what = "event type" if field == "type" else "event status"
+            plural = "types" if field == "type" else "statuses"
+            raise QueryError(f'unknown {what} "{value}" {where}; {plural}: {", ".join(choices)}')
+        return choice
     if field == "company":
         return value.strip()
     return value.strip().lower() if field == "tag" else value.strip()
