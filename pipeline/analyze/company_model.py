@@ -22,6 +22,8 @@ from pathlib import Path
 
 from spacy.tokens import Doc, Span
 
+from pipeline.analyze.ranker import sigmoid
+
 MODEL_PATH = Path(__file__).parent / "data" / "company_model.json"
 REASONS = ("gazetteer", "form", "cue", "name", "anaphor", "ner", "list", "acting")
 HOWS = ("gazetteer", "ner", "suffix", "cue", "extended", "maker", "acting")
@@ -90,13 +92,6 @@ def candidate_features(
     return values
 
 
-def _sigmoid(x: float) -> float:
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)
-    return z / (1.0 + z)
-
-
 @dataclass
 class CompanyModel:
     weights: list[float]  # per FEATURES, then the bias
@@ -105,7 +100,7 @@ class CompanyModel:
 
     def probability(self, features: list[float]) -> float:
         *weights, bias = self.weights
-        return _sigmoid(bias + sum(w * x for w, x in zip(weights, features, strict=True)))
+        return sigmoid(bias + sum(w * x for w, x in zip(weights, features, strict=True)))
 
     def to_json(self) -> dict:
         return {

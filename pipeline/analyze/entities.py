@@ -438,13 +438,18 @@ _SUFFIXED = re.compile(
 )
 
 
-_CUED = re.compile(
-    r"\b(?:company|firm|maker|manufacturer|retailer|carrier|airline|bank|lender|insurer|startup|start-up|"
+# Nouns an article puts before a business's name: "e-commerce company Coupang", "crypto exchange Tesserine".
+_DESCRIPTION_NOUNS = (
+    r"company|firm|maker|manufacturer|retailer|carrier|airline|bank|lender|insurer|startup|start-up|"
     r"conglomerate|giant|chipmaker|carmaker|automaker|platform|marketplace|subsidiary|operator|developer|provider|"
     r"supplier|brand|group|rival|miner|shipbuilder|planemaker|fintech|exchange|courier|streamer|chain|telco|"
-    r"broadcaster|publisher|lessor|brewer|distributor|wholesaler|app|service|wallet|exchange) "
+    r"broadcaster|publisher|lessor|brewer|distributor|wholesaler|app|service|wallet"
+)
+_CUED = re.compile(
+    r"\b(?:" + _DESCRIPTION_NOUNS + r") "
     r"((?:[A-Z][\w&'\-]*|[0-9][\w&\-]*[A-Za-z][\w&\-]*)(?: [A-Z][\w&'\-]*){0,3})"
 )
+_DESCRIPTION = re.compile(_DESCRIPTION_NOUNS)
 
 
 def _cued_names(
@@ -477,7 +482,6 @@ def _cued_names(
     return found
 
 
-_DESCRIPTION = re.compile(_CUED.pattern.split("(?:", 1)[1].split(") ", 1)[0])  # the lower-case nouns of _CUED
 
 # What businesses do to a market, right after their name: "Ubiqo Scooters has ended its service in Spain",
 # "Tesserine will wind down ...". A name doing it is a candidate (the company model still has the last word).

@@ -360,13 +360,7 @@ def fit_head(samples: list[Sample], oof: np.ndarray) -> tuple[Head | None, dict[
     if sum(y) < MIN_TYPE_EXAMPLES or len(y) - sum(y) < MIN_TYPE_EXAMPLES:
         return None, {}
     x_arr, y_arr = np.array(x), np.array(y)
-    folds = np.array([fold_of(samples[i].item.id) for i, _ in where])
-    scores = np.zeros(len(y_arr))
-    for k in range(FOLDS):
-        mask = folds == k
-        if mask.any() and (~mask).any() and 0 < y_arr[~mask].sum() < (~mask).sum():
-            w = fit_ranker(x_arr[~mask], y_arr[~mask])
-            scores[mask] = np.hstack([x_arr[mask], np.ones((mask.sum(), 1))]) @ w
+    scores = _oof_scores(x_arr, y_arr, np.array([fold_of(samples[i].item.id) for i, _ in where]))
     calibration = fit_isotonic(scores, y_arr)
     probs = np.array([calibration(float(v)) for v in scores])
     best = max(THRESHOLDS, key=lambda t: (_f1(probs >= t, y_arr == 1.0), -t))
@@ -389,6 +383,20 @@ def rule_precision(samples: list[Sample]) -> float:
     return hits / total if total >= MIN_TYPE_EXAMPLES else 0.0
 
 
+def _oof_scores(x: np.ndarray, y: np.ndarray, folds: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
+    """Raw ranker scores of each row from a model fitted on the other folds (0 where a fold cannot be fitted:
+    nothing left to train on, or only one outcome there)."""
+    weight = np.ones(len(y)) if weight is None else weight
+    scores = np.zeros(len(y))
+    for k in range(FOLDS):
+        mask = folds == k
+        train = ~mask & (weight > 0)
+        if mask.any() and train.any() and 0 < y[train].sum() < train.sum():
+            w = fit_ranker(x[~mask], y[~mask], weight[~mask])
+            scores[mask] = np.hstack([x[mask], np.ones((mask.sum(), 1))]) @ w
+    return scores
+
+
 def _f1(kept: np.ndarray, gold: np.ndarray) -> float:
     tp = float((kept & gold).sum())
     return 2 * tp / (2 * tp + float((kept & ~gold).sum()) + float((~kept & gold).sum())) if tp else 0.0
@@ -405,13 +413,7 @@ def build(samples: list[Sample]) -> EventModel:
     row_weight = label_weights(samples, TYPES).reshape(-1)
     if head is not None:  # the main ranker learns the other types only
         row_weight = row_weight * np.tile([0.0 if t in head.types else 1.0 for t in TYPES], len(samples))
-    folds = np.repeat([fold_of(s.item.id) for s in samples], len(TYPES))
-    oof_scores = np.zeros(len(y))
-    for k in range(FOLDS):
-        mask = folds == k
-        if mask.any() and (~mask).any():
-            w = fit_ranker(x[~mask], y[~mask], row_weight[~mask])
-            oof_scores[mask] = np.hstack([x[mask], np.ones((mask.sum(), 1))]) @ w
+    oof_scores = _oof_scores(x, y, np.repeat([fold_of(s.item.id) for s in samples], len(TYPES)), row_weight)
     # the confidence means something about real news: calibrated on real items (and the types it ranks) only
     real = np.repeat([not _is_seed(s) for s in samples], len(TYPES)) & (row_weight > 0)
     calibration = fit_isotonic(oof_scores[real], y[real])

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from pipeline.api.queries import described_states
 from pipeline.store.models import Article, Entity, Event, Item, Source, Story
 from pipeline.store.repo import Store
 from pipeline.store.types import utc_now
@@ -281,24 +282,15 @@ class SourceHealth:
 
 def source_health(store: Store) -> list[SourceHealth]:
     """Every known source with its polling state and article count, failing ones first."""
-    counts = (
-        select(article_table.c.source_id, func.count().label("articles"))
-        .group_by(article_table.c.source_id).subquery()
-    )
-    with store._read() as conn:
-        rows = conn.execute(
-            select(source_table, func.coalesce(counts.c.articles, 0).label("articles"))
-            .outerjoin(counts, counts.c.source_id == source_table.c.id)
-            .order_by(source_table.c.id)
-        ).mappings().all()
     health = [
         SourceHealth(
-            id=row["id"], name=row["name"], url=row["url"], kind=row["kind"], jurisdiction=row["jurisdiction"],
-            tags=list(row["tags"] or []), active=row["active"], last_attempt=row["last_attempt"],
-            last_success=row["last_success"], consecutive_failures=row["consecutive_failures"],
-            last_error=row["last_error"], next_poll=row["next_poll"], articles=int(row["articles"]),
+            id=state.id, name=row.name if row else state.id, url=row.url if row else "",
+            kind=row.kind if row else "", jurisdiction=row.jurisdiction if row else None,
+            tags=list(row.tags or []) if row else [], active=state.active, last_attempt=state.last_attempt,
+            last_success=state.last_success, consecutive_failures=state.consecutive_failures,
+            last_error=state.last_error, next_poll=state.next_poll, articles=state.articles,
         )
-        for row in rows
+        for state, row in described_states(store)
     ]
     order = {"failing": 0, "never polled": 1, "ok": 2, "retired": 3}
     return sorted(health, key=lambda s: (order[s.status], s.id))

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from pipeline.api.filters import EventFilter, FilterError, decode_cursor, encode_cursor
 from pipeline.store import Store
 from pipeline.store.models import Article, Entity, Event, Source, Story
+from pipeline.store.repo import SourceState
 from pipeline.store.types import as_utc
 
 log = logging.getLogger(__name__)
@@ -436,16 +437,21 @@ def _entries(entries: Any, keys: tuple[str, ...]) -> list[dict[str, Any]]:
 # -- sources -----------------------------------------------------------------------------------------------------
 
 
-def sources_health(store: Store) -> list[dict[str, Any]]:
-    """Each source's health: the fields of `regwatch status --json`, plus its name, URL, kind and tags."""
+def described_states(store: Store) -> list[tuple[SourceState, Any]]:
+    """Each source's polling state (``Store.source_states``, with its article count) beside its row of the
+    source table (name, URL, kind, jurisdiction, tags; None for a state whose source row is gone)."""
     states = store.source_states()
     with store._read() as conn:
         described = {row.id: row for row in conn.execute(
             select(source_t.c.id, source_t.c.name, source_t.c.url, source_t.c.kind, source_t.c.jurisdiction,
                    source_t.c.tags))}
+    return [(state, described.get(state.id)) for state in states]
+
+
+def sources_health(store: Store) -> list[dict[str, Any]]:
+    """Each source's health: the fields of `regwatch status --json`, plus its name, URL, kind and tags."""
     result = []
-    for state in states:
-        row = described.get(state.id)
+    for state, row in described_states(store):
         result.append({
             "id": state.id,
             "name": row.name if row else state.id,
