@@ -1,6 +1,6 @@
 """How the briefs of bench/gold/briefs.jsonl were chosen (reproducible: fixed seed).
 
-    .venv/bin/python bench/gold/select_briefs.py [--batch 2]   # prints the selected ids, in labelling order
+    .venv/bin/python bench/gold/select_briefs.py [--batch 2|3]   # prints the selected ids, in labelling order
 """
 
 import collections
@@ -61,10 +61,20 @@ take([i for i in items if i['section'] in ('Business and economy', 'Science and 
 take([i for i in items if i['section'] == 'Business and economy'], 100)
 take(items, 200)
 batch2 = chosen[len(batch1):]
+# batch 3 (labelled later still, batches 1 and 2 unchanged): more flagged items, items whose wording speaks of
+# when something applies (so that effective dates are measured on more than a handful of events), and another
+# plain random sample of everything
+WHEN = re.compile(r"\b(from|starting|effective|as of|takes? effect|took effect|come into (force|effect)|comes into "
+                  r"(force|effect)|came into (force|effect)|enters? into force|entered into force|will apply|"
+                  r"beginning)\b", re.I)
+take(flag, 150)
+take([i for i in items if WHEN.search(i['text'])], 100)
+take(items, 150)
+batch3 = chosen[len(batch1) + len(batch2):]
 
 if __name__ == "__main__":
     import sys
-    batch = batch2 if sys.argv[1:] == ["--batch", "2"] else batch1
+    batch = {"2": batch2, "3": batch3}.get(sys.argv[2], batch1) if sys.argv[1:2] == ["--batch"] else batch1
     chosen = batch
     print(json.dumps([c["id"] for c in chosen]))
     print(len(chosen), n_flag, collections.Counter(c["section"] for c in chosen))

@@ -46,8 +46,18 @@ FEATURES: tuple[str, ...] = (
     "ner_none",
     "short_text",
     "candidates",
+    "industry_end",
 )
 _DIGIT = re.compile(r"\d")
+# A last word that names an industry and nothing else: "... Airlines", "... Motors" (not "Group" or "Corps",
+# which end music bands, task forces and volunteer units as often as businesses).
+_INDUSTRY_END = re.compile(
+    r"(?:airlines|airways|air lines|motors|motor company|electronics|aircraft|associates|bank|bancorp|insurance|"
+    r"insurance company|pharmaceuticals?|technologies|semiconductors?|petroleum|steel|mining|airport operator|"
+    r"shipping|logistics|telecom|telecommunications|automobiles?|automotive|manufacturing|minerals|farms|"
+    r"securities|financial|brewery|breweries|laboratories|labs|studios|pictures|films|records|software)$",
+    re.IGNORECASE,
+)
 
 
 def candidate_features(
@@ -89,6 +99,7 @@ def candidate_features(
     values.append(labels.get("none", 0) / mentions if mentions else 0.0)
     values.append(1.0 if len(doc) < 120 else 0.0)
     values.append(math.log1p(candidates))
+    values.append(1.0 if len(words) > 1 and _INDUSTRY_END.search(name) else 0.0)
     return values
 
 
@@ -113,9 +124,15 @@ class CompanyModel:
 
     @classmethod
     def from_json(cls, data: dict) -> CompanyModel:
-        if list(data.get("features", [])) != list(FEATURES):
+        features = list(data.get("features", []))
+        weights = list(data["weights"])
+        if features == list(FEATURES[: len(features)]) and data.get("meta", {}).get("command") and features:
+            # a model the training command wrote before features were added at the end of FEATURES: the new
+            # ones weigh nothing until it is rebuilt
+            weights = weights[:-1] + [0.0] * (len(FEATURES) - len(features)) + weights[-1:]
+        elif features != list(FEATURES):
             raise ValueError("company model has other features; rebuild it: python -m pipeline.analyze.train")
-        return cls(list(data["weights"]), float(data["threshold"]), dict(data.get("meta", {})))
+        return cls(weights, float(data["threshold"]), dict(data.get("meta", {})))
 
 
 @lru_cache(maxsize=2)

@@ -59,12 +59,13 @@ _LEADING = re.compile(r"^(the|on|by|from|until|since|in|of|early|late|mid|mid-|e
 _WHEN = r"( on| in| from| at)?"
 EFFECTIVE_CUE = re.compile(
     r"\b(from|starting( on| from| in)?|start(s|ing)? on|effective( from| on| as of| in)?|as of|as from|"
-    r"beginning( on| in)?|"
+    r"beginning( on| in)?|begins? on|began on|will begin( on| in)?|"
     rf"by|no later than|takes? effect{_WHEN}|took effect{_WHEN}|goes into effect{_WHEN}|"
     rf"went into effect{_WHEN}|(go|goes|went|come|comes|came) in ?to (force|effect){_WHEN}|"
     rf"enters? into force{_WHEN}|entered into force{_WHEN}|in force (from|on|in)|appl(y|ies|ied) from|"
     rf"will apply{_WHEN}|kicks? in{_WHEN}|go(es)? live{_WHEN}|"
-    rf"will be (introduced|implemented|banned|phased out|in place|enforced|required){_WHEN})\s*(the\s+)?$",
+    rf"will be (introduced|implemented|banned|phased out|in place|enforced|required|imposed|lifted|levied|"
+    rf"applied|abolished|scrapped|prohibited|mandatory|restricted|blocked|suspended){_WHEN})\s*(the\s+)?$",
     re.IGNORECASE,
 )
 # The same with a few words between: "comes into force in Britain on 1 July", "will apply to all firms from".
@@ -76,7 +77,8 @@ EFFECTIVE_NEAR = re.compile(
 # An effect stated without a date ("the law takes effect") happens on the day of the story.
 EFFECT_TODAY = re.compile(
     r"\b(takes effect|take effect|comes into (force|effect)|come into (force|effect)|enters into force|"
-    r"enter into force|goes into effect|go into effect|kicks in|implements|(is|are) implemented)\b"
+    r"enter into force|goes into effect|go into effect|kicks in|implements|(is|are) implemented|"
+    r"with immediate effect|effective immediately)\b"
     r"(?!\s+(on|from|at|by|next|later|after|when|once|within|\d))"
     # "in Bolivia" is a place, "in March" or "in 30 days" a later time
     r"(?!\s+in\s+(\d|a |an |the (coming|next|new|first|second|third|fourth)|early|late|mid|"
@@ -86,6 +88,35 @@ EFFECT_TODAY = re.compile(
 # A season the NER leaves out of the date ("in the autumn 2014" tags only "2014"): read past it.
 _SEASON_BEFORE = re.compile(
     r"\s*\b(the\s+)?((early|late|mid-?)\s*)?(spring|summer|autumn|fall|winter)( of)?\s*$", re.IGNORECASE
+)
+# The effect told after the date: "On 1 July, the new law takes effect", "2026 is when the tax kicks in".
+EFFECTIVE_AFTER = re.compile(
+    r"^[\s,]*((is|was)\s+when\s+)?(the\s+)?([\w'-]+\s+){0,5}?(will\s+)?(takes? effect|took effect|"
+    r"(comes?|came|goes|went|enters?|entered) in ?to (force|effect)|enters? into force|entered into force|"
+    r"kicks? in|becomes? effective|became effective)\b",
+    re.IGNORECASE,
+)
+# Words after a date that make it the start of a period of conduct ("from April 2021 to May 2023"), not the
+# day a change starts.
+_RANGE_AFTER = re.compile(r"^\s*(to|until|till|through|thru|and)\b|^\s*[-\u2013]\s*\w", re.IGNORECASE)
+_RANGE_INSIDE = re.compile(r"\w\s+(to|until|till|through|thru)\s+\w|\w\s*[-\u2013]\s*(\d|[A-Z])", re.IGNORECASE)
+_RANGE_SPLIT = re.compile(r"\s+(?:to|until|till|through)\s+(?=\S)|\s*\u2013\s*", re.IGNORECASE)
+_BARE_FROM = re.compile(r"(from|between)(\s+the)?", re.IGNORECASE)
+# "a memo from Monday", "figures from March": a bare "from" after a record's noun dates the record.
+_RECORD_FROM = re.compile(
+    r"\b(memo|memorandum|letter|report|statement|order|ruling|decision|data|figures|email|message|post|speech|"
+    r"meeting|remarks|comments|call|interview|video|filing|document|documents|note|notice|poll|survey)s?\s+"
+    r"from(\s+the)?\s*$"
+    # a change measured against an earlier time: "down 30% from 2019", "recovered from"
+    r"|(%|\bpercent|\bper cent|\bdown|\bup|\brose|\bfell|\bdropped|\bclimbed|\brecovered|\brebounded)\s+from"
+    r"(\s+the)?\s*$",
+    re.IGNORECASE,
+)
+_REPORTING = re.compile(r"\b(said|says|announced|announces|told|reported|added)\b", re.IGNORECASE)
+# A season with a year that the NER leaves untagged ("in the autumn 2014", "by spring 2027").
+_SEASON_YEAR = re.compile(
+    r"\b(?:the\s+)?(?:(?:early|late|mid-?)\s*)?(?:spring|summer|autumn|fall|winter)(?:\s+of)?\s+((?:19|20)\d\d)\b",
+    re.IGNORECASE,
 )
 ANNOUNCEMENT_CUE = re.compile(
     r"\b(announced|said|stated|declared|published|issued|released|confirmed|reported|unveiled)"
@@ -145,6 +176,7 @@ def resolve_date_text(text: str, base: date, future: bool = False) -> tuple[str,
     words around it say it is still to come ("from Monday", "effective 1 July"), so a weekday or a month
     named without a year is the next one, not the last."""
     cleaned = " ".join(text.replace("\u2019", "'").split()).strip(" ,.;:()")
+    cleaned = _RANGE_SPLIT.split(cleaned, maxsplit=1)[0]  # "1 July to 31 December": the start
     special = _special_date(cleaned, base, future)
     if special is not None:
         return special
@@ -243,35 +275,77 @@ def _special_date(text: str, base: date, future: bool = False) -> tuple[str, str
     return None
 
 
-def date_kind(doc: Doc, span: Span) -> str:
-    """``effective`` / ``announcement`` / ``other`` from the few words before the date."""
+def date_kind(doc: Doc, span: Span, published: date | None = None) -> str:
+    """``effective`` / ``announcement`` / ``other`` from the few words before the date (and, for a date that
+    opens its clause, the words after it). A bare "from" before a range that began before ``published`` is a
+    period of conduct ("abused its position from 2019 to 2023"), not the start of a change."""
     window_start = max(span.sent.start, span.start - 8)
     before = _SEASON_BEFORE.sub("", doc[window_start : span.start].text)
-    if EFFECTIVE_CUE.search(before) or EFFECTIVE_NEAR.search(before):
+    cue = EFFECTIVE_CUE.search(before)
+    if cue or EFFECTIVE_NEAR.search(before):
+        bare = cue is not None and _BARE_FROM.fullmatch(cue.group(0).strip()) and not EFFECTIVE_NEAR.search(before)
+        if bare and (_RECORD_FROM.search(before) or (_is_range(doc, span) and _began_before(span.text, published))):
+            return "other"
         return "effective"
     if ANNOUNCEMENT_CUE.search(before):
         return "announcement"
+    if _effect_follows(doc, span):
+        return "effective"
     return "other"
+
+
+def _is_range(doc: Doc, span: Span) -> bool:
+    """ "April 2021 to May 2023" (one entity or two): the span opens a period."""
+    after = doc[span.end : min(span.sent.end, span.end + 2)].text
+    return bool(_RANGE_INSIDE.search(span.text) or _RANGE_AFTER.search(after))
+
+
+def _began_before(text: str, published: date | None) -> bool:
+    if published is None:
+        return True
+    resolved = resolve_date_text(text, published)
+    return resolved is not None and resolved[0] < published.isoformat()[: len(resolved[0])]
+
+
+def _effect_follows(doc: Doc, span: Span) -> bool:
+    """ "On 1 July, the rules take effect": the effect comes a few words after the date, with no other date
+    and no reporting verb ("said") between them, as then the date belongs to the report."""
+    window = doc[span.end : min(span.sent.end, span.end + 9)]
+    if any(ent.label_ == "DATE" for ent in window.ents):
+        return False
+    match = EFFECTIVE_AFTER.search(window.text)
+    return match is not None and not _REPORTING.search(window.text[: match.end()])
 
 
 _PAST_CONTEXT = re.compile(r"\b(took|went|came|entered|was|were|had|has been|have been|since)\b", re.IGNORECASE)
 
 
 def _future_context(doc: Doc, span: Span) -> bool:
-    """An effective date not told in the past tense ("took effect on Monday") is still to come."""
+    """An effective date not told in the past tense ("took effect on Monday") is still to come. Only the
+    date's own clause counts: in "the law, which was passed in May, takes effect on Friday" Friday is ahead."""
     before = doc[max(span.sent.start, span.start - 8) : span.start].text
+    before = re.split(r"[,;:]", before)[-1]
     return not _PAST_CONTEXT.search(before)
 
 
 def resolve_dates(doc: Doc, published: date) -> list[ResolvedDate]:
     found = []
-    for ent in doc.ents:
-        if ent.label_ != "DATE":
-            continue
-        kind = date_kind(doc, ent)
+    for ent in [*(e for e in doc.ents if e.label_ == "DATE"), *_untagged_seasons(doc)]:
+        kind = date_kind(doc, ent, published)
         resolved = resolve_date_text(ent.text, published, kind == "effective" and _future_context(doc, ent))
         if resolved is None:
             continue
         iso, precision = resolved
         found.append(ResolvedDate(ent.text, iso, precision, kind, ent.start, ent.end))
-    return found
+    return sorted(found, key=lambda d: d.start)
+
+
+def _untagged_seasons(doc: Doc) -> list[Span]:
+    """The year of "in the autumn 2014" when the NER tagged no date there: small models miss such years."""
+    tagged = {i for ent in doc.ents if ent.label_ == "DATE" for i in range(ent.start, ent.end)}
+    spans = []
+    for match in _SEASON_YEAR.finditer(doc.text):
+        span = doc.char_span(match.start(1), match.end(1), alignment_mode="expand")
+        if span is not None and len(span) and not any(i in tagged for i in range(span.start, span.end)):
+            spans.append(span)
+    return spans

@@ -119,6 +119,7 @@ def extract_entities(
     mentions: list[Mention] = []
     covered: set[int] = set()
     ents = doc.ents
+    headline_case = bool(title_end) and _title_case(doc, title_end)
     for span in doc._.regwatch_gazetteer:
         entry = gazetteer.lookup(span.kb_id_)
         if entry is None:
@@ -128,6 +129,12 @@ def extract_entities(
             place = resolver.resolve(entry.name)
             if place:
                 mentions.append(Mention(span.start, span.end, "place", place.code, place.code, place.how))
+            continue
+        maker = _maker_of_product(doc, span, entry, gazetteer)
+        if maker is not None:  # "Boeing 787", "Mozilla Firefox": the maker named in the product's name
+            mentions.append(Mention(span.start, maker, "company", gazetteer.lookup(doc[span.start : maker].text).name,
+                                    how="gazetteer"))
+            mentions.append(Mention(maker, span.end, "other", entry.name, how="product"))
             continue
         code = entry.jurisdiction
         host = _enclosing_entity(doc, span, ents)
@@ -143,6 +150,14 @@ def extract_entities(
                 name = clean_org_name(longer.text)
                 mentions.append(Mention(longer.start, longer.end, "company", name, how="extended"))
                 continue
+        if (
+            entry.kind == "company"
+            and entry.ambiguous
+            and (span.start >= title_end or not headline_case)
+            and _inside_longer_name(doc, span)
+        ):
+            covered.difference_update(range(span.start, span.end))
+            continue  # "Target Unit", "Server Message Block": a common word inside another name
         mentions.append(Mention(span.start, span.end, entry.kind, entry.name, code, "gazetteer"))
         if entry.kind == "company" and host.start < span.start:  # "Japanese Nippon Steel"
             lead = resolver.resolve(doc[span.start - 1].text)
@@ -155,13 +170,15 @@ def extract_entities(
         mentions.extend(_classify_entity(doc, ent, gazetteer, resolver))
     text = doc.text  # Doc.text joins every token again on each call
     mentions.extend(_suffixed_names(doc, text, mentions, covered))
-    mentions.extend(_cued_names(doc, text, mentions, covered, gazetteer))
+    mentions.extend(_cued_names(doc, text, mentions, covered, gazetteer, resolver))
+    mentions.extend(_described_after(doc, text, mentions, covered, gazetteer, resolver))
     mentions.extend(_acting_names(doc, mentions, covered, gazetteer, resolver))
 
     _resolve_generic_authorities(doc, mentions)
     companies = _collect_companies(doc, text, mentions, gazetteer)
     mentions = [m for m in mentions if m.kind != "company"]
     found = _company_mentions(doc, text, companies, mentions, title_end)
+    _media_as_participants(doc, text, companies, found)
     evidence = _company_evidence(doc, text, companies, found)
     for key in [k for k in companies if k not in evidence]:
         del companies[key]
@@ -238,6 +255,58 @@ def main_jurisdiction(counts: Counter, mentions: list[Mention], hint: str | None
     return min(tied, key=lambda c: first_seen.get(c, 10**9))
 
 
+def _maker_of_product(doc: Doc, span: Span, entry, gazetteer: Gazetteer) -> int | None:
+    """Where the product's own name starts after a known company's name ("Boeing | 787"), if it does."""
+    if entry.kind != "other" or entry.subkind != "product":
+        return None
+    for i in range(span.end - 1, span.start, -1):
+        maker = gazetteer.lookup(doc[span.start : i].text)
+        if maker is not None and maker.kind == "company" and doc[span.start].text[:1].isupper():
+            return i
+    return None
+
+
+def _common_word(doc: Doc, token) -> bool:
+    """Does the article also write this capitalised word in lower case (a plain word, not a name)?"""
+    word = token.lower_
+    return word.isalpha() and any(t.text == word for t in doc)
+
+
+def _title_case(doc: Doc, end: int) -> bool:
+    """Is the title (tokens before ``end``) written in Title Case, so capitals say nothing about names?"""
+    words = [t for t in doc[:end] if t.is_alpha and len(t) > 3]
+    return bool(words) and sum(t.text[:1].isupper() for t in words) >= 0.7 * len(words)
+
+
+def _inside_longer_name(doc: Doc, span: Span) -> bool:
+    """Is a one-word ambiguous company name ("Target", "Visa", "Block") glued to other capitalised words
+    that are not a legal form, a product or a role ("Target Unit", "Diversity Immigrant Visa")?"""
+    if len(span) != 1:
+        return False
+    before = doc[span.start - 1] if span.start > 0 else None
+    if (
+        before is not None
+        and before.is_alpha
+        and before.text[:1].isupper()
+        and not before.is_sent_start
+        and before.ent_type_ not in PLACE_LABELS
+        and before.lower_ not in _NOT_A_NAME
+    ):
+        return True
+    after = doc[span.end] if span.end < len(doc) else None
+    if after is None or not after.is_alpha or not after.text[:1].isupper() or after.is_sent_start:
+        return False
+    word = after.lower_
+    return not (
+        word in _GENERIC_EXTENSIONS
+        or word in _SUFFIX_KEYS
+        or word in _PRODUCT_WORDS
+        or (word in _ROLE_WORDS and word != "unit")  # "Target Unit" names a unit, "Target Chief" a person
+        or after.text.isupper()
+        or after.ent_type_ in PLACE_LABELS
+    )
+
+
 def _enclosing_entity(doc: Doc, span: Span, ents: tuple[Span, ...] | None = None) -> Span:
     for ent in ents if ents is not None else doc.ents:
         if ent.start <= span.start and ent.end >= span.end:
@@ -301,10 +370,16 @@ def _classify_org(
         if _DESCRIPTION.fullmatch(doc[i].text) and doc[i + 1].text[:1].isupper():
             start = i + 1
             break
+    for i in range(start + 1, end - 1):  # "the Vantor Farm in Cabixi": where it is, not part of the name
+        if doc[i].text in ("in", "at") and all(t.text[:1].isupper() for t in doc[i + 1 : end]):
+            end = i
+            break
     name = balanced(clean_org_name(doc[start:end].text))
     if not name:
         return []
     entry = gazetteer.lookup(name)
+    if entry is not None and name.islower() and not any(a.islower() for a in entry.names):
+        return []  # "micron" the unit is not Micron, "british steel" not British Steel
     if entry is not None:
         kind = "place" if entry.subkind == "place" else entry.kind
         return [Mention(start, end, kind, entry.name, entry.jurisdiction, "gazetteer")]
@@ -316,7 +391,12 @@ def _classify_org(
     if looks_like_authority(name):
         return [Mention(start, end, "authority", name, _place_inside(doc[start:end], resolver), "ner")]
     lead = resolver.resolve(doc[start].text) if end - start > 1 else None
-    if lead is not None and lead.how == "demonym" and not CORPORATE_WORDS.fullmatch(doc[start + 1 : end].text):
+    if (
+        lead is not None
+        and lead.how == "demonym"
+        and not CORPORATE_WORDS.fullmatch(doc[start + 1 : end].text)
+        and not _common_word(doc, doc[start + 1])  # "American Tax Solutions" is one name, "tax" a word
+    ):
         # "Japanese Nippon Steel": the demonym is a place of its own, the rest the name
         rest = _classify_org(doc, start + 1, end, gazetteer, resolver)
         return [Mention(start, start + 1, "place", lead.code, lead.code, lead.how), *rest]
@@ -349,7 +429,7 @@ _PRODUCT_WORDS = frozenset(
         "messenger", "chat", "assistant", "browser", "phone", "watch", "pro", "plus", "max", "mini", "air", "touch",
         "app", "apps", "os", "windows", "explorer", "firefox", "chrome", "android", "ios", "kindle", "echo", "alexa",
         "xbox", "playstation", "galaxy", "pixel", "copilot", "gemini", "bard", "siri", "photos", "news", "books",
-        "translate", "ads", "adwords", "marketplace", "live"
+        "translate", "ads", "adwords", "marketplace", "live", "analytics"
     }
 )
 _SUFFIX_KEYS = frozenset(w.replace(".", "") for w in LEGAL_SUFFIX_WORDS)
@@ -364,7 +444,7 @@ _GENERIC_EXTENSIONS = frozenset(
     {
         "group", "holding", "holdings", "company", "co", "corporation", "corp", "inc", "international", "technologies",
         "technology", "motor", "motors", "electronics", "platforms", "communications", "systems", "networks",
-        "industries", "enterprises", "services", "worldwide", "global", "entertainment"
+        "industries", "enterprises", "services", "worldwide", "global", "entertainment", "partners"
     }
 )
 
@@ -440,7 +520,8 @@ _SUFFIXED = re.compile(
 
 # Nouns an article puts before a business's name: "e-commerce company Coupang", "crypto exchange Tesserine".
 _DESCRIPTION_NOUNS = (
-    r"company|firm|maker|manufacturer|retailer|carrier|airline|bank|lender|insurer|startup|start-up|"
+    r"company|firm|maker|manufacturer|retailer|carrier|airline|bank|lender|insurer|startup|start-up|studio|"
+    r"competitor|social network|shipping line|"
     r"conglomerate|giant|chipmaker|carmaker|automaker|platform|marketplace|subsidiary|operator|developer|provider|"
     r"supplier|brand|group|rival|miner|shipbuilder|planemaker|fintech|exchange|courier|streamer|chain|telco|"
     r"broadcaster|publisher|lessor|brewer|distributor|wholesaler|app|service|wallet"
@@ -453,27 +534,95 @@ _DESCRIPTION = re.compile(_DESCRIPTION_NOUNS)
 
 
 def _cued_names(
-    doc: Doc, text: str, mentions: list[Mention], covered: set[int], gazetteer: Gazetteer
+    doc: Doc, text: str, mentions: list[Mention], covered: set[int], gazetteer: Gazetteer,
+    resolver: PlaceResolver | None = None,
 ) -> list[Mention]:
-    """ "e-commerce company Coupang", "elevator maker Kone": a name the article itself calls a business."""
+    """ "e-commerce company Coupang", "elevator maker Kone": a name the article itself calls a business.
+
+    The description outweighs the NER's label: "clothing company Gildan" is no place even when the NER
+    says so, "security company Quorvane Logic" no product; a name that is a known place still is one.
+    "Social media company X" is the one case where a single capital letter is a name.
+    """
     taken = set(covered)
+    products = {}
     for m in mentions:
-        if m.kind != "person":
+        if m.kind == "other" and m.how == "product":
+            products[(m.start, m.end)] = m
+        elif m.kind != "person":
             taken.update(range(m.start, m.end))
     found = []
     for match in _CUED.finditer(text):
         span = doc.char_span(match.start(1), match.end(1), alignment_mode="contract")
         if span is None or not len(span) or any(i in taken for i in range(span.start, span.end)):
             continue
-        while len(span) > 1 and (span[-1].text in ("'s", "\u2019s") or not span[-1].text[:1].isupper()):
-            span = span[:-1]
+        while len(span) > 1 and (
+            span[-1].text in ("'s", "\u2019s")
+            or not span[-1].text[:1].isupper()
+            or (span[-1].ent_type_ in PLACE_LABELS and resolver is not None and resolver.resolve(span[-1].text))
+        ):
+            span = span[:-1]  # "the company Hitwise UK's": the place after the name is not part of it
+        name = clean_org_name(span.text)
+        letter = len(name) == 1 and name.isupper() and len(span) == 1
+        if (
+            not (plausible_company_name(name) or letter)
+            or looks_like_authority(name)
+            or looks_like_non_company(name)
+            or _looks_like_person(span, gazetteer)
+            or any(t.ent_type_ in ("DATE", "MONEY", "CARDINAL") for t in span)
+            or (
+                any(t.ent_type_ in ("GPE", "NORP", "LOC") for t in span)
+                and (resolver is None or resolver.resolve(name) or resolver.state_code(name))
+            )
+            or text[max(0, match.start() - 9) : match.start()].lower() == "aircraft "
+            or gazetteer.lookup(name) is not None
+        ):
+            continue
+        for key in [k for k in products if k[0] < span.end and k[1] > span.start]:
+            mentions.remove(products.pop(key))  # the NER's "product" is the business the text describes
+        taken.update(range(span.start, span.end))
+        found.append(Mention(span.start, span.end, "company", name, how="cue"))
+    return found
+
+
+# Nouns an article puts after a business's name: "the Vantor insurance company", "a Brellin pension fund".
+# Up to two describing words between name and noun, not "of the" ("CEO of the company" describes nobody).
+_DESCRIBING_WORD = r"(?!(?:of|the|a|an|and|or|for|to|in|at|on|with|by|from|its|their|his|her|that|this|as)\b)"
+_DESCRIBED_AFTER = re.compile(
+    r"(?<![\w&.'\-])((?:[A-Z][\w&'\-]*)(?: (?:[A-Z][\w&'\-]*|&)){0,3}) (?:" + _DESCRIBING_WORD
+    + r"[a-z][a-z\-]+ ){0,2}?"
+    r"(?:company|firm|bank|insurer|lender|airline|carrier|studio|conglomerate|manufacturer|retailer|brewer|"
+    r"pension fund|hedge fund)\b"
+)
+_NAME_JOINERS = frozenset({"of", "de", "do", "da", "du", "von", "van", "and", "&", "la", "le", "del", "der"})
+
+
+def _described_after(
+    doc: Doc, text: str, mentions: list[Mention], covered: set[int], gazetteer: Gazetteer, resolver: PlaceResolver
+) -> list[Mention]:
+    """ "the Vantor insurance company": a name the article calls a business with the noun after it."""
+    taken = set(covered)
+    for m in mentions:
+        if m.kind != "person":
+            taken.update(range(m.start, m.end))
+    found = []
+    for match in _DESCRIBED_AFTER.finditer(text):
+        span = doc.char_span(match.start(1), match.end(1), alignment_mode="contract")
+        if span is None or not len(span) or any(i in taken for i in range(span.start, span.end)):
+            continue
+        first = span[0]
+        if first.is_sent_start or first.lower_ in _NOT_A_NAME or any(t.lower_ in _ROLE_WORDS for t in span):
+            continue  # "Investment bank ..." opening a sentence is no name, nor "CEO"
+        if span.start > 0 and doc[span.start - 1].lower_ in _NAME_JOINERS:
+            continue  # the tail of a longer name: "Vale do Rio Doce company"
         name = clean_org_name(span.text)
         if (
             not plausible_company_name(name)
             or looks_like_authority(name)
             or looks_like_non_company(name)
             or _looks_like_person(span, gazetteer)
-            or any(t.ent_type_ in ("GPE", "NORP", "DATE", "MONEY", "CARDINAL") for t in span)
+            or any(t.ent_type_ in ("GPE", "LOC", "FAC", "NORP", "DATE", "MONEY", "CARDINAL", "ORDINAL")
+                   for t in span)
+            or resolver.resolve(name) is not None
             or gazetteer.lookup(name) is not None
         ):
             continue
@@ -591,6 +740,7 @@ def _collect_companies(
     doc: Doc, text: str, mentions: list[Mention], gazetteer: Gazetteer
 ) -> dict[str, CompanyInfo]:
     blocked = {name_key(m.name) for m in mentions if m.kind in ("authority", "place", "other")}
+    blocked.update(_public_abbreviations(text))
     # Words of people's longer names: "Keller" after "Maria Keller" is her, not a company. A name the NER
     # calls a person as a whole ("Zoom") is not blocked: it is a company when it shows a company's evidence.
     person_words = {doc[i].text for m in mentions if m.kind == "person" and m.end - m.start > 1
@@ -624,7 +774,84 @@ def _collect_companies(
                 info.surfaces.setdefault(alias, 0)
     _merge_prefixes(companies)
     _merge_abbreviations(text, companies)
+    _merge_extended(text, companies, gazetteer)
+    _merge_former_names(text, companies)
     return companies
+
+
+def _merge_extended(text: str, companies: dict[str, CompanyInfo], gazetteer: Gazetteer) -> None:
+    """ "Vantor Energy" beside "Vantor" on its own is the same business: one of its divisions or products.
+
+    Only where the short name stands alone in the text; beside another longer name of the known company
+    ("Apple Corps" against "Apple Computer") the longer names are two businesses."""
+    for key, info in list(companies.items()):
+        if set(info.hows) != {"extended"}:
+            continue
+        words = info.name.split()
+        for size in range(len(words) - 1, 0, -1):
+            prefix = " ".join(words[:size])
+            if not re.search(r"(?<![\w&])" + re.escape(prefix) + r"(?![\w&]|\s+[A-Z0-9])", text):
+                continue
+            entry = gazetteer.lookup(prefix)
+            base = companies.get(name_key(entry.name)) if entry is not None and entry.kind == "company" else None
+            if base is not None and base is not info:
+                base.surfaces.update(info.surfaces)
+                base.hows.update(info.hows)
+                del companies[key]
+                break
+
+
+_FORMER_NAME = re.compile(
+    r"(?:formerly known as|formerly called|previously known as|formerly|doing business as|did business as|"
+    r"d/b/a|trading as|also known as)\s+$",
+    re.IGNORECASE,
+)
+
+
+def _merge_former_names(text: str, companies: dict[str, CompanyInfo]) -> None:
+    """ "Brellin, formerly known as Quastor, ..." and "Brellin LLC, which did business as quastor.com": one business
+    under two names; the first name stays."""
+    for key, info in list(companies.items()):
+        if key not in companies:
+            continue
+        for surface in [s for s in info.surfaces if len(s) > 2]:
+            for match in re.finditer(r"(?<![\w&])" + re.escape(surface) + r"(?![\w&])", text):
+                lead = text[max(0, match.start() - 40) : match.start()]
+                if not _FORMER_NAME.search(lead):
+                    continue
+                window = text[max(0, match.start() - 120) : match.start()]
+                owner, at = None, -1
+                for other_key, other in companies.items():
+                    if other_key == key:
+                        continue
+                    for name in (n for n in other.surfaces if len(n) > 2):
+                        pos = window.rfind(name)
+                        if pos > at:
+                            owner, at = other_key, pos
+                if owner is not None:
+                    target = companies[owner]
+                    for name in info.surfaces:  # counted as mentions, never shown as the name
+                        target.surfaces.setdefault(name, 0)
+                    target.hows.update(info.hows)
+                    target.from_gazetteer = target.from_gazetteer or info.from_gazetteer
+                    del companies[key]
+                    break
+            if key not in companies:
+                break
+
+
+_DEFINED_ABBREVIATION = re.compile(r"((?:[A-Z][\w\-]*\s+(?:(?:of|the|and|for|&)\s+)*){1,6})\(([A-Z]{2,6})\)")
+
+
+def _public_abbreviations(text: str) -> set[str]:
+    """ "the United States Air Force (USAF)": an abbreviation defined for a body that is no business."""
+    found = set()
+    for match in _DEFINED_ABBREVIATION.finditer(text):
+        expansion, abbreviation = match.group(1).strip(), match.group(2)
+        initials = "".join(w[0] for w in expansion.split() if w[0].isupper())
+        if abbreviation[0] in initials and (looks_like_authority(expansion) or looks_like_non_company(expansion)):
+            found.add(name_key(abbreviation))
+    return found
 
 
 def _looks_like_person(span: Span, gazetteer: Gazetteer) -> bool:
@@ -722,6 +949,9 @@ def _company_mentions(
 def _display_name(info: CompanyInfo, seen: Counter) -> str:
     if info.from_gazetteer and (seen.get(info.name) or not seen):
         return info.name
+    squashed = re.sub(r"[\W_]", "", info.name).casefold()
+    if info.from_gazetteer and all(re.sub(r"[\W_]", "", s).casefold() == squashed for s in seen):
+        return info.name  # "Gazprom Bank" in the text, "Gazprombank" the name
     counts = seen or info.surfaces
     best = max(counts.items(), key=lambda kv: (info.surfaces.get(kv[0], 0) > 0, kv[1], len(kv[0])))[0]
     return clean_org_name(best)
@@ -747,18 +977,23 @@ _CUE_AFTER = re.compile(
     r"|\s+(?:shares|stock|ceo|chief executive|executives|shareholders|investors|stores|customers|subscribers|"
     r"employees|workers|headquarters|dealers|dealerships|franchisees|filed for bankruptcy|went bankrupt|"
     r"merged|acquired|agreed to (?:buy|acquire|sell|pay|merge)|bought|sold|announced a|posted|reported (?:a|its|"
-    r"higher|lower|record|net|quarterly)|shut down|laid off|cut \d)\b"
+    r"higher|lower|record|net|quarterly)|shut down|laid off|cut \d|"
+    r"complete[sd]? (?:its|the) (?:acquisition|purchase|takeover|merger))\b"
+    r"|\s+(?:(?!(?:of|the|a|an|and|or|for|to|in|at|on|with|by|from|its|their|his|her|that|this|as)\b)"
+    r"[a-z][a-z\-]+\s+){0,2}?(?:company|firm|bank|insurer|lender|airline|carrier|studio|conglomerate|"
+    r"manufacturer|retailer|brewer|pension fund|hedge fund)\b"
     r"|\s*\((?:NYSE|NASDAQ|Nasdaq|LSE|TSX|HKEX|SEHK|TSE|OTC|ASX|NSE|BSE|FWB|Euronext)\s*:)",
     re.IGNORECASE,
 )
 _CUE_BEFORE = re.compile(
     r"(?:\b(?:" + _BUSINESS_NOUNS + r")s?(?:\s+(?:called|named))?|"
-    r"\b(?:ceo|chief executive|chairman|founder|co-founder|owner|shareholders|employees|subsidiary|unit|head|boss|"
+    r"\b(?:ceo|chief executive|chairman|founder|co-founder|owner|shareholders|employees?|subsidiary|unit|head|boss|"
     r"division|parent|acquisition|takeover|purchase|merger|shares|stake|executives|customers|stores) (?:of|in|at)"
     r"(?: the)?|\b(?:acquires?|acquired|acquiring|buys|bought|buying|merges? with|merged with|merging with|"
-    r"takeover of|stake in|sells? to|sold to|invest(?:s|ed)? in|spun off|spins off|rivals?|competitors?|"
+    r"takeover of|stakes? in|sells? to|sold to|invest(?:s|ed)? in|spun off|spins off|rivals?|competitors?|"
     r"partners? with|partnered with|owned by|run by|operated by|formerly(?: known as| called)?|"
-    r"doing business as|did business as|trading as|d/b/a|dba)|\bsuch as|\bincluding|\brivals? like)\s+$",
+    r"doing business as|did business as|trading as|d/b/a|dba)|\bsuch as|\bincluding|\brivals? like|"
+    r"-owned|-based|\bstate owned|\bprivately held)\s+$",
     re.IGNORECASE,
 )
 _ANAPHOR = re.compile(r"\b(?:the|this|that) (?:" + _BUSINESS_NOUNS + r")\b(?! of)", re.IGNORECASE)
@@ -787,11 +1022,18 @@ def _company_evidence(
     sentences = list(doc.sents)
     sentence_of = _sentence_index(doc, sentences)
     evidence: dict[str, set[str]] = {}
+    sources = {k for k, info in companies.items() if not info.media and by_key.get(k)
+               and all(_only_a_source(doc, text, m) for m in by_key[k])}
+    if not any(k not in sources and not info.media for k, info in companies.items()):
+        # the only business named is the one quoted: it is what the story is about (a means of payment never is)
+        sources = {k for k in sources if all(_means_of_payment(doc, text, m) for m in by_key[k])}
     for key, info in companies.items():
         spans = by_key.get(key, [])
         reasons: set[str] = set()
         if spans and all(_BOILERPLATE.search(sentences[sentence_of[m.start]].text) for m in spans):
             continue
+        if key in sources:
+            continue  # "according to Kestrel Advisory", "Vantor analyst Jo Bell said": a source, no participant
         if info.media:
             evidence[key] = {"media"}
             continue
@@ -838,6 +1080,62 @@ def _company_evidence(
     return evidence
 
 
+# A media outlet acting or acted on as a business, not reporting: "Xtra News files a lawsuit", "a suit against
+# the newspaper the Ledger", "five Ledger journalists were killed", "the Ledger's licence was revoked".
+_MEDIA_ACTS_AFTER = re.compile(
+    r"^(?:'s|\u2019s)?\s*(?:(?:has|have|had|will|would|is|was|has been|have been|is to)\s+)?"
+    r"(?:files?|filed|sues?|sued|announces?|announced|apologi[sz]es|apologi[sz]ed|agrees?|agreed|settles?|settled|"
+    r"appeals?|appealed|challenges?|challenged|refuses?|refused|rejects?|rejected|banned|blocked|fined|suspended|"
+    r"shut|raided|sanctioned|charged|lost|loses|wins|won|returns?|returned|resumes?|resumed|suspends?|"
+    r"shuts?|lays off|laid off|will return|journalists?|staff|headquarters|crews?|"
+    r"employees|licen[cs]e|director general|chief executive|owners?|parent company)\b",
+    re.IGNORECASE,
+)
+_MEDIA_ACTED_ON = re.compile(
+    r"(?:against|sue|sued|sues|suing|banned|bans|banning|blocked|blocks|blocking|fined|fines|raided|raids|"
+    r"suspended|suspends|acquired|acquires|acquisition of|purchase of|takeover of|licen[cs]e of|stake in|"
+    r"owner of|buy|sell)\s+(?:the\s+)?(?:(?:[\w\-]+\s+)?(?:newspaper|broadcaster|outlet|channel|network|"
+    r"agency|magazine|station)\s+)?$",
+    re.IGNORECASE,
+)
+
+
+def _media_as_participants(doc: Doc, text: str, companies: dict[str, CompanyInfo], found: list[Mention]) -> None:
+    """A media outlet that itself acts or is acted on is a business of the story (the guidelines' "a media
+    company that is itself the subject"); reporting, being quoted or interviewed leaves it a source."""
+    for m in found:
+        info = companies.get(m.key)
+        if info is None or not info.media:
+            continue
+        begin, end = doc[m.start].idx, doc[m.end - 1].idx + len(doc[m.end - 1])
+        if _MEDIA_ACTS_AFTER.match(text[end : end + 60].lstrip(" ")) or _MEDIA_ACTED_ON.search(
+            text[max(0, begin - 60) : begin]
+        ):
+            info.media = False
+
+
+_SOURCE_BEFORE = re.compile(r"\baccording to(?: the| a)?\s*$", re.IGNORECASE)
+_SOURCE_AFTER = re.compile(r"^(?:'s|\u2019s)?\s*(?:senior |chief |lead )?(?:analysts?|economists?|strategists?)\b")
+
+
+# A payment product rather than the business: "checks and Quickpay payments", "Quickpay recipients should ...".
+_MEANS_OF_PAYMENT = re.compile(r"^\s*(?:payments?|recipients|gift cards?|vouchers?|transfers?)\b", re.IGNORECASE)
+
+
+def _means_of_payment(doc: Doc, text: str, m: Mention) -> bool:
+    end = doc[m.end - 1].idx + len(doc[m.end - 1])
+    return bool(_MEANS_OF_PAYMENT.match(text[end : end + 20]))
+
+
+def _only_a_source(doc: Doc, text: str, m: Mention) -> bool:
+    """Is this mention only where a figure or an opinion comes from, or a means of payment?"""
+    begin, end = doc[m.start].idx, doc[m.end - 1].idx + len(doc[m.end - 1])
+    if _means_of_payment(doc, text, m):
+        return True
+    return bool(_SOURCE_BEFORE.search(text[max(0, begin - 30) : begin]) or _SOURCE_AFTER.match(text[end : end + 30]
+                                                                                                .lstrip()))
+
+
 _LIST_GLUE = frozenset({",", "and", "or", "&", "as", "well"})
 
 
@@ -875,7 +1173,7 @@ def _glued(doc: Doc, edges: dict[int, str], at: int, before: bool) -> bool:
 
 _SUFFIX_AFTER = re.compile(
     r"^,? (?:Inc|Incorporated|Corp|Corporation|Ltd|Limited|LLC|L\.L\.C|LLP|PLC|plc|GmbH|AG|S\.A|SA|N\.V|B\.V|"
-    r"Pty|Pte|S\.p\.A|SpA|K\.K|Co)(?![\w\-])"
+    r"Pty|Pte|S\.p\.A|SpA|K\.K|Co|Company)(?![\w\-])"
 )
 
 

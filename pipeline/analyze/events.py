@@ -32,7 +32,7 @@ from pipeline.analyze.cues import (
 )
 from pipeline.analyze.dates import EFFECT_TODAY, ResolvedDate
 from pipeline.analyze.entities import DocEntities, Mention
-from pipeline.analyze.places import jurisdiction_name
+from pipeline.analyze.places import country_of, default_resolver, jurisdiction_name
 from pipeline.analyze.ranker import Candidate, DocView, EventModel
 
 MIN_CONFIDENCE = 0.5
@@ -83,6 +83,7 @@ class _Actor:
     start: int
     end: int
     in_sentence: bool
+    place: bool = False  # a place standing for its government ("India bans ..."), not a named body
 
 
 def title_types(title: str | None) -> set[str]:
@@ -118,8 +119,28 @@ def find_cues(sentence: Span, entities: DocEntities) -> list[tuple[Cue, int]]:
     for strong_type, weaker in SUPPRESSES.items():
         if strong_type in best:
             for other in weaker:
+                if other == "ban" and strong_type == "sanction_or_export_control" and _own_ban(sentence, entities):
+                    continue  # "travel bans on tourists", "banned from entering": a ban of its own beside the sanction
                 best.pop(other, None)
     return list(best.values())
+
+
+# The word "ban" itself, not as an export or import ban (the sanction's own wording): a sanction cue beside it
+# does not make it part of the sanction ("imposes sanctions and bans its officials from entering").
+_EXPLICIT_BAN = re.compile(r"(?<!\bexport )(?<!\bexports )(?<!\bimport )(?<!\bexport-)\bban(s|ned|ning)?\b",
+                           re.IGNORECASE)
+
+
+def _own_ban(sentence: Span, entities: DocEntities) -> bool:
+    """Does the sentence say "ban" in words, aimed at no named person? A ban on named people beside a sanction
+    cue ("bans minister X from entering") is the sanction itself, as the labelling rules have it."""
+    match = _EXPLICIT_BAN.search(sentence.text)
+    if match is None:
+        return False
+    at = _token_at(sentence, match.start())
+    people = [m.start for m in entities.within(sentence.start, sentence.end, ("person",))]
+    people += [e.start for e in sentence.ents if e.label_ == "PERSON"]
+    return not any(start > at for start in people)
 
 
 def extract_events(
@@ -244,7 +265,7 @@ def fallback_event(
         actor=name,
         actor_kind=kind,
         jurisdictions=[code] if code else [],
-        effective_date=effective or _document_effective_date(dates),
+        effective_date=effective or _document_effective_date(dates, published),
         status=_status(sentence, sentence.start, kind, effective, published),
         confidence=0.0,
         evidence=" ".join(sentence.text.split()),
@@ -331,7 +352,7 @@ def _build_event(
         return None
     jurisdictions = _event_jurisdictions(kind, actor, cue_token, sentence, entities)
     if cue.type == "trade_or_tax" and _AGREEMENT.search(sentence.text):
-        jurisdictions = _parties(sentence, entities, jurisdictions)
+        jurisdictions = _parties(sentence, entities, jurisdictions, actor)
     effective = _effective_date(dates, sentence, published)
     status = _status(sentence, cue_token, kind, effective, published)
     confidence = 0.25 + 0.35 * cue.strength
@@ -347,7 +368,7 @@ def _build_event(
         actor=actor.name,
         actor_kind=kind,
         jurisdictions=jurisdictions,
-        effective_date=effective or _document_effective_date(dates),
+        effective_date=effective or _document_effective_date(dates, published),
         status=status,
         confidence=min(0.99, confidence),
         evidence=" ".join(sentence.text.split()),
@@ -423,7 +444,8 @@ def _find_actor(
             or entities.authorities.get(chosen.name, None)
             and entities.authorities[chosen.name].jurisdiction
         )
-        return _Actor(chosen.name, "authority", code or entities.main_jurisdiction, chosen.start, chosen.end, True)
+        code = code or _sentence_country(sentence, chosen, in_sentence) or entities.main_jurisdiction
+        return _Actor(chosen.name, "authority", code, chosen.start, chosen.end, True)
     government = _place_government(sentence, cue_token, in_sentence)
     if government is not None:
         return government
@@ -449,23 +471,119 @@ def _loose_actor(kind: str, sentence: Span, entities: DocEntities) -> _Actor | N
             return _Actor(companies[0].name, "company", None, companies[0].start, companies[0].end, False)
         return None
     places = [m for m in in_sentence if m.kind == "place" and m.code]
-    code = places[0].code if places else entities.main_jurisdiction
+    if places:
+        first = places[0]
+        return _Actor(_government_name(first.code), "authority", first.code, first.start, first.end, False, True)
+    code = entities.main_jurisdiction
     if code is None:
         return None
     return _Actor(_government_name(code), "authority", code, -1, -1, False)
 
 
 def _place_government(sentence: Span, cue_token: int, in_sentence: list[Mention]) -> _Actor | None:
-    """A place acting as its government: "India bans ...", "Chinese regulators ...", "Beijing ordered ..."."""
+    """A place acting as its government: "India bans ...", "Chinese regulators ...", "Beijing ordered ...";
+    "... are sanctioned by the United States". A place the measure is aimed at ("tariffs on Canada",
+    "measures targeting Pakistan", "goods from Mexico") is not its actor; failing a place right before the
+    cue, the place that opens the sentence as its subject acts ("Japan announces ..., including a ban")."""
     doc = sentence.doc
-    for m in reversed([m for m in in_sentence if m.kind == "place" and m.end <= cue_token]):
+    places = [m for m in in_sentence if m.kind == "place" and m.code]
+    agent = next((m for m in places if m.start > cue_token and _PASSIVE_AGENT.match(doc[cue_token : m.start].text)),
+                 None)
+    if agent is not None and agent.how != "demonym":
+        return _place_actor(agent)
+    for m in reversed([m for m in places if m.end <= cue_token]):
+        if _aimed_at(doc, m, sentence, places):
+            continue
         gap = doc[m.end : cue_token].text
         subject = m.start - sentence.start <= 1 and cue_token - m.end <= 2 * _PLACE_ACTOR_GAP
         if cue_token - m.end <= _PLACE_ACTOR_GAP or subject or GOVERNMENT_WORDS.match(gap.lstrip("'s ").strip()):
             if m.how == "demonym" and not GOVERNMENT_WORDS.search(gap):
                 continue
-            return _Actor(_government_name(m.code), "authority", m.code, m.start, m.end, True)
+            return _place_actor(m)
+    opener = _subject_place(sentence, places)
+    if opener is not None and opener.end <= cue_token:
+        return _place_actor(opener)
     return None
+
+
+# The words between a cue and a place that make the place its doer: "sanctioned by the", "imposed on X by".
+_PASSIVE_AGENT = re.compile(r"^\S+(\s+\S+){0,2}?\s+by(\s+the)?\s*$", re.IGNORECASE)
+# Words right before a place that make it what a measure is aimed at, or a counterpart, not who acts.
+_AIMED_AT = re.compile(
+    r"\b(against|on|targeting|targets|at|from|to|with|toward|towards|over|versus|vs\.?|unless|if)(\s+the)?\s*$",
+    re.IGNORECASE,
+)
+_LIST_GAP = re.compile(r"^\s*(,|,?\s*and|&|-|\u2013|/)\s*$", re.IGNORECASE)
+
+
+def _place_actor(m: Mention) -> _Actor:
+    return _Actor(_government_name(m.code), "authority", m.code, m.start, m.end, True, place=True)
+
+
+def _aimed_at(doc: Doc, m: Mention, sentence: Span, places: list[Mention] | None = None) -> bool:
+    """Is the place introduced as a target or counterpart ("tariffs on Canada"), directly or as a later
+    member of such a list ("goods from Canada and Mexico")?"""
+    chain = _chain(places, m, doc) if places else [m]
+    first = chain[0] if chain else m
+    return bool(_AIMED_AT.search(doc[max(sentence.start, first.start - 3) : first.start].text))
+
+
+def _subject_place(sentence: Span, places: list[Mention]) -> Mention | None:
+    """The place that opens the sentence and is followed by its verb or its leader's title ("Peru announces",
+    "Peru will", "Peru President X says"): the sentence's subject. A demonym ("Peruvian banks") is none."""
+    doc = sentence.doc
+    chain = _chain([m for m in places if m.how != "demonym"], next(iter(places), None), doc)
+    if not chain or chain[0].start - sentence.start > 1 or chain[0].how == "demonym":
+        return None
+    if chain[0].start > sentence.start and doc[sentence.start].lower_ != "the":
+        return None
+    last = chain[-1]
+    if last.end >= sentence.end:
+        return None
+    follower = doc[last.end]
+    if follower.text in _LEADER_TITLES:
+        return chain[0]  # "Ontario Premier Jane Roe announces ..."
+    if not follower.is_alpha or not follower.is_lower or follower.lower_ in ("and", "or", "of", "in", "for", "to"):
+        return None
+    return chain[0]
+
+
+_LEADER_TITLES = frozenset({"President", "Premier", "Governor", "Prime", "Chancellor", "Minister", "Government",
+                            "Parliament", "Mayor"})
+
+
+def _chain(places: list[Mention], head: Mention | None, doc: Doc) -> list[Mention]:
+    """``head`` and the places listed with it: "Brazil, Chile and Peru", "the US-Japan deal"."""
+    if head is None or head not in places:
+        return []
+    ordered = sorted(places, key=lambda m: m.start)
+    at = ordered.index(head)
+    chain = [head]
+    for m in ordered[at + 1 :]:
+        gap = doc[chain[-1].end : m.start].text
+        if not _LIST_GAP.match(gap) and not _LIST_GAP.match(gap.replace(" the", "").replace("the ", "")):
+            break
+        chain.append(m)
+    for m in reversed(ordered[:at]):
+        gap = doc[m.end : chain[0].start].text
+        if not _LIST_GAP.match(gap) and not _LIST_GAP.match(gap.replace(" the", "").replace("the ", "")):
+            break
+        chain.insert(0, m)
+    return chain
+
+
+def _sentence_country(sentence: Span, body: Mention, in_sentence: list[Mention]) -> str | None:
+    """The home of a court, senate or parliament named without its country: the place right after it ("the
+    Senate in Peru", "the High Court of Kenya"), else the nearest place named before it that is no target
+    ("Peru's Senate", "In Peru, the Senate ..."). A place after its verb is more often what it acts on, and
+    a demonym more often the speaker's ("the Kyrgyz ministry says the EU body ...")."""
+    doc = sentence.doc
+    places = [m for m in in_sentence if m.kind == "place" and m.code and m.how != "demonym"]
+    for m in places:
+        if 0 <= m.start - body.end <= 2 and doc[m.start - 1].lower_ in ("in", "of", "for"):
+            return country_of(m.code)
+    before = [m for m in places if m.end <= body.start and not _aimed_at(doc, m, sentence, places)]
+    return country_of(before[-1].code) if before else None
 
 
 def _government_name(code: str) -> str:
@@ -474,24 +592,45 @@ def _government_name(code: str) -> str:
     return f"Government of {jurisdiction_name(code)}"
 
 
-_AGREEMENT = re.compile(r"\b(deals?|agreements?|pacts?|accords?|truce|trade talks|framework)\b", re.IGNORECASE)
+_AGREEMENT = re.compile(r"\b(deals?|agreements?|pacts?|accords?|truce|framework)\b", re.IGNORECASE)
+# A deal being made: every place of its sentence that is no target is a party ("the British and Indian leaders
+# signed a trade pact", "the U.S. and China agree to a deal").
+_CONCLUDED = re.compile(r"\b(sign|signs|signed|signing|agree|agrees|agreed|reach|reaches|reached|conclude|concludes|"
+                        r"concluded|strike|strikes|struck|seal|seals|sealed|finalise[sd]?|finalize[sd]?)\b",
+                        re.IGNORECASE)
+_PARTY_BEFORE = re.compile(r"\b(with|between)(\s+the)?\s*$", re.IGNORECASE)
 
 
-def _parties(sentence: Span, entities: DocEntities, codes: list[str]) -> list[str]:
-    """A trade deal applies to every country that is party to it: all the places its sentence names."""
-    places = [m.code for m in entities.within(sentence.start, sentence.end, ("place", "authority")) if m.code]
-    found = list(dict.fromkeys([*codes, *places]))
+def _parties(sentence: Span, entities: DocEntities, codes: list[str], actor: _Actor | None = None) -> list[str]:
+    """A trade deal applies to every country that is party to it. When the sentence says the deal is made,
+    every place it names but those a measure is aimed at ("tariffs on goods from Chile"); otherwise (a deal
+    suspended, a tariff under a deal) the places listed with the actor and the counterparts ("with Peru")."""
+    doc = sentence.doc
+    places = [m for m in entities.within(sentence.start, sentence.end, ("place",)) if m.code]
+    if _CONCLUDED.search(sentence.text):
+        party = [m for m in places if not _aimed_at(doc, m, sentence, places)]
+        found = list(dict.fromkeys([*codes, *(country_of(m.code) for m in party)]))
+        return found if len(found) >= 2 else codes
+    party: list[Mention] = []
+    for m in places:
+        if _PARTY_BEFORE.search(doc[max(sentence.start, m.start - 2) : m.start].text):
+            party.extend(_chain(places, m, doc))
+    if actor is not None and actor.place:
+        head = next((m for m in places if m.start == actor.start), None)
+        party.extend(_chain(places, head, doc))
+    found = list(dict.fromkeys([*codes, *(country_of(m.code) for m in party)]))
     return found if len(found) >= 2 else codes
 
 
 def _event_jurisdictions(kind: str, actor: _Actor, cue_token: int, sentence: Span, entities: DocEntities) -> list[str]:
     if kind == "authority" and actor.code:
-        return [actor.code]
+        return _authority_jurisdictions(actor, cue_token, sentence, entities)
     places = [
         m for m in entities.within(sentence.start, sentence.end, ("place",)) if not (actor.start <= m.start < actor.end)
     ]
     doc = sentence.doc
     introduced = [m for m in places if m.start > 0 and doc[m.start - 1].lower_ in _PREPOSITIONS]
+    introduced = list({id(m): m for head in introduced for m in _chain(places, head, doc)}.values())
     named = [m for m in places if m.how != "demonym"]
     after = [m for m in places if m.start >= cue_token]
     chosen = [m for m in after if m in introduced] or [m for m in after if m in named] or introduced or named or places
@@ -501,6 +640,73 @@ def _event_jurisdictions(kind: str, actor: _Actor, cue_token: int, sentence: Spa
     if actor.code:
         return [actor.code]
     return [entities.main_jurisdiction] if entities.main_jurisdiction else []
+
+
+# Words around a US state, a province or a Land that make its own government a party to the measure.
+_STATE_BEFORE = re.compile(r"\b(state|province|commonwealth|land|canton|territory) of\s*$", re.IGNORECASE)
+_STATE_AFTER = re.compile(
+    r"^\s*('s\s+)?(state\s+|provincial\s+)?(premier|governor|attorneys? general|legislature|government|"
+    r"assembly|parliament)\b",
+    re.IGNORECASE,
+)
+
+
+def _authority_jurisdictions(actor: _Actor, cue_token: int, sentence: Span, entities: DocEntities) -> list[str]:
+    """The actor's code; the places listed with a place that acts ("Mali, Niger and Chad withdraw"); and
+    sub-national governments that act beside it ("the FTC and the state of Utah sue"). Where a state or
+    province named before the cue acts for a country that is only the stand-in actor, the change applies in
+    the state alone; one named after it is, more often, what the measure acts on ("sues the state of Para")."""
+    doc = sentence.doc
+    places = [m for m in entities.within(sentence.start, sentence.end, ("place",)) if m.code]
+    codes = [actor.code]
+    if actor.place or actor.start < 0:
+        # the place that stands for the actor, or, for an actor not located in the sentence, the first place
+        # of the sentence with the actor's code that no measure is aimed at
+        head = next((m for m in places if m.start == actor.start), None) if actor.start >= 0 else next(
+            (m for m in places if m.code == actor.code and not _aimed_at(doc, m, sentence, places)), None)
+        codes += [m.code for m in _chain(places, head, doc)]
+    states = []
+    for m, code in _acting_states(sentence, places):
+        if actor.start >= 0 and _STATE_JOINED.match(doc[actor.end : m.start].text):
+            states.append(code)  # "the FTC and the state of Utah sue"
+        elif (
+            (actor.place or not actor.in_sentence)
+            and m.start < cue_token
+            and country_of(code) == country_of(actor.code)
+            and not _aimed_at(doc, m, sentence, places)
+            and not _AIMED_EARLIER.search(doc[max(sentence.start, m.start - 8) : m.start].text)
+        ):
+            states.append(code)  # the province acts, its country only stood in
+    if states and (actor.place or not actor.in_sentence):
+        codes = [c for c in codes if c not in {country_of(s) for s in states}]
+    return list(dict.fromkeys([*codes, *states]))
+
+
+# A target named a few words before a state: "a lawsuit against a mining firm and the state of Para".
+_AIMED_EARLIER = re.compile(r"\b(against|targeting)\b", re.IGNORECASE)
+# The words between a named actor and a state that act together: "the FTC and the state of Utah".
+_STATE_JOINED = re.compile(r"^\s*(,|and|&|together with|along with|joined by)(\s+the)?(\s+(state|province|"
+                           r"commonwealth) of)?\s*$", re.IGNORECASE)
+
+
+def _acting_states(sentence: Span, places: list[Mention]) -> list[tuple[Mention, str]]:
+    """The states or provinces whose own government acts in the sentence, with their ISO 3166-2 codes."""
+    doc = sentence.doc
+    resolver = default_resolver()
+    found = []
+    for m in places:
+        code = m.code
+        if "-" not in code:
+            place = resolver.resolve(doc[m.start : m.end].text)
+            if place is None or "-" not in place.code or place.how != "state":
+                continue
+            before = doc[max(sentence.start, m.start - 3) : m.start].text
+            after = doc[m.end : min(sentence.end, m.end + 4)].text
+            if not (_STATE_BEFORE.search(before) or _STATE_AFTER.match(after)):
+                continue
+            code = place.code
+        found.append((m, code))
+    return found
 
 
 def _effective_date(dates: list[ResolvedDate], sentence: Span, published: date | None = None) -> str | None:
@@ -525,11 +731,20 @@ def _effective_date(dates: list[ResolvedDate], sentence: Span, published: date |
     return None
 
 
-def _document_effective_date(dates: list[ResolvedDate]) -> str | None:
+def _document_effective_date(dates: list[ResolvedDate], published: date | None = None) -> str | None:
     """When the event's own sentences give no date: the first date the article says something takes effect
     on ("the rules apply from 1 March"), as reports often state the change and its start in different
     sentences. Only for the event's field: status and confidence stay with the evidence sentence."""
-    return next((d.date for d in dates if d.kind == "effective"), None)
+    return next((d.date for d in dates if d.kind == "effective" and not _stale(d, published)), None)
+
+
+_STALE_YEARS = 1
+
+
+def _stale(resolved: ResolvedDate, published: date | None) -> bool:
+    """A date in force years before the story ("the rules came into force in 2007") is background: it is no
+    date to lend to an event stated elsewhere in the text."""
+    return published is not None and int(resolved.date[:4]) < published.year - _STALE_YEARS
 
 
 def _status(sentence: Span, cue_token: int, kind: str, effective: str | None, published: date) -> str:

@@ -171,6 +171,8 @@ class GazetteerMatcher:
             return False
         elif len(span) > 1 and _title_words(surface) > _title_words(text) and _after_nationality(span):
             return False  # "the South Korean data protection commission" is not the Irish Data Protection Commission
+        elif len(span) > 1 and entry.kind == "company" and _title_words(surface) > _title_words(text):
+            return False  # "British steel" is the trade, "British Steel" the company
         if entry.ambiguous:
             ents = [t.ent_type_ for t in span if t.ent_type_]
             if any(label in _PLACE_LABELS for label in ents):

@@ -6,9 +6,12 @@ import re
 
 _LEGAL_SUFFIX = re.compile(
     r"(?:,?\s+|\s*,\s*)(?:inc|incorporated|corp|corporation|co|company|ltd|limited|llc|l\.l\.c|llp|lp|plc|"
-    r"gmbh|ag|sa|s\.a|se|nv|n\.v|bv|b\.v|pty|pte|s\.p\.a|spa|kk|k\.k|oy|ab|asa)\.?$",
+    r"gmbh|ag|sa|s\.a|se|nv|n\.v|bv|b\.v|pty|pte|s\.p\.a|s\.p|spa|kk|k\.k|oy|ab|asa|of companies)\.?$",
     re.IGNORECASE,
 )
+# "Ford Motor Company", "Walt Disney Company": after two words or more "Company" is part of the name people
+# write (and the scorer keeps it); "Coca-Cola Company" and "Acme Co." drop it.
+_NAMED_COMPANY = re.compile(r"^\S+\s+\S+.*\sCompany$")
 _KEY_SUFFIX = re.compile(r"\s+(?:group|holdings?)$", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"\s*['\u2019]s?$")
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
@@ -19,7 +22,7 @@ AUTHORITY_WORDS = re.compile(
     r"senate|congress|government|council|regulator|bureau|office of|administration|police|"
     r"attorney general|attorneys general|legislature|assembly|cabinet|treasury|customs|inspectorate|"
     r"ombudsman|supervisor|prosecutor|prosecutors|judiciary|state duma|secretariat|directorate|"
-    r"federal reserve|central bank|senators?|regional office|field office|division|state of)\b",
+    r"federal reserve|central bank|reserve bank|senators?|regional office|field office|division|state of)\b",
     re.IGNORECASE,
 )
 NON_COMPANY_WORDS = re.compile(
@@ -33,7 +36,8 @@ NON_COMPANY_WORDS = re.compile(
     r"panel|command|band|regiment|squadron|monument|memorial|bridge|airport|station|power plant|canal|avenue|"
     r"street|road|hill|palace|cathedral|stadium|facility|operation|storm|hurricane|typhoon|cyclone|crude|index|"
     r"single market|markets|shadow|mep|mp|taoiseach|secretary|chancellor|president|mayor|governor|senator|judge|"
-    r"prize|medal|census|survey|strategy|plan|review|report|update|volume|guidance|consultation)\b",
+    r"prize|medal|census|survey|strategy|plan|review|report|update|volume|guidance|consultation|"
+    r"development bank|investment bank|task force|registry|partnership|board)\b",
     re.IGNORECASE,
 )
 # Names whose shape says vessel, spacecraft or event rather than business: "MV Hondius", "HMS Victory".
@@ -54,6 +58,8 @@ def clean_org_name(text: str) -> str:
     while previous != name:
         previous = name
         name = _POSSESSIVE.sub("", name)
+        if _NAMED_COMPANY.match(name) and "," not in name:
+            break
         name = _LEGAL_SUFFIX.sub("", name).strip(" ,(-:;&")
     return name
 
@@ -69,8 +75,17 @@ def looks_like_authority(name: str) -> bool:
     return bool(AUTHORITY_WORDS.search(name))
 
 
+# Street and landmark words name places, but a business is often named after one: "Oak Street Manufacturing".
+_LANDMARK_WORDS = frozenset({"street", "road", "avenue", "hill", "bridge", "canal", "station"})
+
+
 def looks_like_non_company(name: str) -> bool:
-    return bool(NON_COMPANY_WORDS.search(name) or NON_COMPANY_PREFIX.match(name))
+    if NON_COMPANY_PREFIX.match(name):
+        return True
+    words = {m.group(0).lower() for m in NON_COMPANY_WORDS.finditer(name)}
+    if words and words <= _LANDMARK_WORDS and looks_like_business(name):
+        return False
+    return bool(words)
 
 
 def looks_like_media(name: str) -> bool:
@@ -123,7 +138,8 @@ CORPORATE_WORDS = re.compile(
     r"finance|securities|consulting|studios|games|logistics|retail|stores|automotive|electronics|semiconductors?|"
     r"biotech|therapeutics|robotics|aerospace|shipping|distribution|marketing|media|brands|trading|bancorp|"
     r"banking|insurance company|realty|properties|resources|chemicals?|apparel|cosmetics|motor company|"
-    r"health(?:care)? (?:inc|corp)|ecom|e-commerce|dot ?com|corps|truck|trucks)\b",
+    r"health(?:care)? (?:inc|corp)|ecom|e-commerce|dot ?com|truck|trucks|associates|aircraft|minerals|"
+    r"manufacturing|farms|bank(?! of\b| for\b)|banco|banque)\b",
     re.IGNORECASE,
 )
 LEGAL_SUFFIX_WORDS = frozenset(

@@ -1,0 +1,176 @@
+"""Company recall and precision: the classes of misses and false alarms the entity rules repair.
+
+Every sentence is invented. The candidates are read before the trained cut (``company_model=None``), so the
+tests pin the rules, not the shipped model's weights.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from pipeline.analyze.company_model import FEATURES, CompanyModel, candidate_features, load_company_model
+from pipeline.analyze.components import title_end
+from pipeline.analyze.entities import extract_entities
+from pipeline.analyze.gazetteer import load_gazetteer
+from pipeline.analyze.names import clean_org_name, looks_like_business, looks_like_non_company
+from pipeline.analyze.places import default_resolver
+
+
+@pytest.fixture(scope="module")
+def companies(make_doc):
+    """Company names (before the trained cut) the rules find in a text."""
+    gazetteer, resolver = load_gazetteer(), default_resolver()
+
+    def run(text: str, title: str | None = None) -> set[str]:
+        doc = make_doc(text, title=title)
+        entities = extract_entities(doc, gazetteer, resolver, None, title_end(doc), None)
+        return {info.name for info in entities.companies.values() if not info.media}
+
+    return run
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("The Halvorsen Motor Company", "Halvorsen Motor Company"),  # the scorer keeps "Company" ...
+        ("Brisa Tinta Company, Inc.", "Brisa Tinta Company"),
+        ("The Quellin Company", "Quellin"),  # ... but one word before it is a plain legal form
+        ("The Tarsen Group of Companies, Inc.", "Tarsen Group"),
+        ("Velmora S.p", "Velmora"),  # the tokenizer's cut of "S.p.A"
+    ],
+)
+def test_clean_org_name_keeps_the_name_people_write(raw: str, clean: str):
+    assert clean_org_name(raw) == clean
+
+
+def test_street_names_and_banks_in_business_names():
+    assert not looks_like_non_company("Elm Street Manufacturing")
+    assert looks_like_non_company("Elm Street")
+    assert looks_like_business("Corvan Bank") and looks_like_business("Pellmar Associates")
+    assert not looks_like_business("Bank of Norland")  # central banks are named so
+    assert looks_like_non_company("Southern Development Bank")
+
+
+def test_a_business_named_after_a_street(companies):
+    found = companies("The agency wrote to footwear maker Elm Street Manufacturing, LLC about its labels.")
+    assert "Elm Street Manufacturing" in found
+
+
+def test_the_description_outweighs_the_ner_label(companies):
+    found = companies("Canadian apparel company Norvale completes its purchase of American company Brintex.")
+    assert {"Norvale", "Brintex"} <= found
+
+
+def test_social_media_company_x(companies):
+    assert "X" in companies("Social media company X files a lawsuit against the government of Peru.")
+
+
+def test_a_name_described_after_it(companies):
+    found = companies("Savers lost deposits at the Pellane savings bank, and the Brennor insurance company closed.")
+    assert {"Pellane", "Brennor"} <= found
+    assert not companies("He stepped down as CEO of the company on Monday.") & {"CEO"}
+
+
+def test_an_ambiguous_company_inside_a_longer_name(companies):
+    found = companies("The ministry published its Target Unit figures and the Diversity Immigrant Visa rules.")
+    assert not found & {"Target", "Visa"}
+
+
+def test_a_source_is_no_participant_beside_others(companies):
+    found = companies("Velmont Motors will close its plant in Chile, according to PwC.")
+    assert "Velmont Motors" in found and "PwC" not in found
+    alone = companies("Garrow Bank analysts expect copper prices to fall next year.")
+    assert "Garrow Bank" in alone
+
+
+def test_a_division_beside_its_company_is_that_company(companies):
+    found = companies("EDF Renewables opened a wind farm in Kent. EDF said the farm would power 80,000 homes.")
+    assert "EDF" in found and "EDF Renewables" not in found
+
+
+def test_a_former_name_is_the_same_company(companies):
+    found = companies(
+        "Quastor Inc., a Dutch software firm formerly known as Brellin, will stop selling licences in Peru. "
+        "Quastor, formerly known as Brellin, said the change takes effect in May."
+    )
+    assert "Quastor" in found and "Brellin" not in found
+
+
+def test_the_gazetteer_spelling_when_the_text_only_spaces_it_apart(companies):
+    assert "Gazprombank" in companies("The loans will go through Gazprom Bank, a state-run lender.")
+
+
+def test_a_lower_case_word_is_not_a_company(companies):
+    found = companies("The grains are about a micron in size. Cheap british steel flooded the market.")
+    assert not found & {"Micron", "micron", "British Steel", "British steel"}
+
+
+def test_the_abbreviation_of_a_public_body(companies):
+    found = companies(
+        "The Royal Norland Air Force (RNAF) ordered six tankers from Boeing. RNAF officials praised the price."
+    )
+    assert "RNAF" not in found and "Boeing" in found
+
+
+def test_a_demonym_before_a_plain_word_stays_in_the_name(companies):
+    found = companies(
+        "The state sued American Tax Solutions LLC and Bryce Tax Group LLC, which sold tax relief to debtors."
+    )
+    assert "American Tax Solutions" in found and "Tax Solutions" not in found
+
+
+def test_the_place_after_a_business_is_not_its_name(companies):
+    found = companies("He worked for the Quinta Verde Farm in Cabral. The Quinta Verde Farm company denied it.")
+    assert "Quinta Verde Farm" in found and "Quinta Verde Farm in Cabral" not in found
+
+
+def test_industry_end_feature(make_doc):
+    doc = make_doc("Norland Airlines and Gharvi Group signed a deal.")
+    named = {}
+    for name, span in (("Norland Airlines", doc[0:2]), ("Gharvi Group", doc[3:5])):
+        values = candidate_features(doc, doc.text, name, Counter({"ner": 1}), {"name"}, [span], 2, 2, 0)
+        named[name] = dict(zip(FEATURES, values, strict=True))
+    assert named["Norland Airlines"]["industry_end"] == 1.0
+    assert named["Gharvi Group"]["industry_end"] == 0.0
+
+
+def test_a_trained_model_from_before_a_new_feature_still_loads(tmp_path):
+    data = CompanyModel([0.5] * len(FEATURES) + [0.25]).to_json()
+    data["features"], data["weights"] = data["features"][:-1], data["weights"][:-2] + [0.25]
+    data["meta"] = {"command": "python -m pipeline.analyze.train"}
+    path = tmp_path / "company_model.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    model = load_company_model(str(path))
+    assert model is not None and len(model.weights) == len(FEATURES) + 1
+    assert model.weights[-2] == 0.0 and model.weights[-1] == 0.25
+
+
+def test_a_media_outlet_that_is_itself_the_subject(companies):
+    sued = companies("The governor files a lawsuit against the newspaper The New York Times over a column.")
+    assert "The New York Times" in sued
+    quoted = companies("Harrow Mining will close two mines in Peru, The New York Times reported.")
+    assert "The New York Times" not in quoted
+
+
+def test_a_means_of_payment_is_no_participant(companies):
+    found = companies("The agency sends checks and PayPal payments to 4,000 people. PayPal recipients have 30 days.")
+    assert "PayPal" not in found
+
+
+def test_the_maker_named_in_a_product_name(companies):
+    assert "Boeing" in companies("The airline grounded its Boeing 787 fleet after the crash.")
+
+
+def test_owned_and_based_before_a_name(make_doc):
+    gazetteer, resolver = load_gazetteer(), default_resolver()
+    doc = make_doc("Officials approved a supply deal with state-owned Velkor Aerostructures last week.")
+    entities = extract_entities(doc, gazetteer, resolver, None, 0, None)
+    reasons = {name for name, features in entities.company_candidates}
+    assert "Velkor Aerostructures" in reasons
+
+
+def test_military_corps_are_no_businesses(companies):
+    assert not companies("The ministry designated the Northern Volunteer Corps a terrorist group.")

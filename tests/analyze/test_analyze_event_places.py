@@ -1,0 +1,182 @@
+"""Where an event applies and when it takes effect: the acting place, not the one a measure is aimed at;
+every party of a deal or a list; states and provinces that act; dates of changes, not of conduct or records.
+
+The candidates are read before the ranker's cut, so these tests hold whatever the trained model keeps.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from pipeline.analyze.events import raw_candidates
+
+PUBLISHED = date(2025, 3, 12)  # a Wednesday
+
+
+@pytest.fixture
+def places_of(make_doc):
+    """The jurisdictions of the best candidate of one type in a one-sentence text."""
+
+    def run(text: str, event_type: str) -> list[str]:
+        doc = make_doc(text, published=PUBLISHED)
+        found = raw_candidates(doc, doc._.regwatch_entities, doc._.regwatch_dates, PUBLISHED, None)
+        of_type = sorted((e for e in found if e.type == event_type), key=lambda e: -e.confidence_raw)
+        assert of_type, f"no {event_type} candidate in {[e.type for e in found]}"
+        return sorted(of_type[0].jurisdictions)
+
+    return run
+
+
+@pytest.fixture
+def kinds_of(make_doc):
+    def run(text: str, published: date = PUBLISHED) -> dict[str, tuple[str, str]]:
+        return {d.text: (d.date, d.kind) for d in make_doc(text, published=published)._.regwatch_dates}
+
+    return run
+
+
+@pytest.mark.parametrize(
+    ("text", "event_type", "expected"),
+    [
+        # the place a measure targets is not the one that acts
+        ("Japan announces a package of measures targeting Canada, including closing its main border crossing.",
+         "ban", ["JP"]),
+        ("The European Union announces a pause on its countermeasures against the U.S. tariffs on European steel.",
+         "trade_or_tax", ["EU"]),
+        ("Chile imposes a 10% tariff on goods from Canada and Norway under its new customs rules.",
+         "trade_or_tax", ["CL"]),
+        # the doer of a passive
+        ("Three Peruvian banks are sanctioned by the United States government over money laundering.",
+         "sanction_or_export_control", ["US"]),
+    ],
+)
+def test_the_acting_place_not_the_target(places_of, text, event_type, expected):
+    assert places_of(text, event_type) == expected
+
+
+def test_places_listed_together_all_act(places_of):
+    text = "Brazil, Chile and Peru formally withdraw from the regional fisheries treaty."
+    assert places_of(text, "law_or_regulation") == ["BR", "CL", "PE"]
+
+
+def test_a_list_of_places_named_after_a_stand_in_actor(places_of):
+    text = "A court confirms in a statement that Mali, Niger and Chad have begun a process to withdraw from the bloc."
+    assert places_of(text, "law_or_regulation") == ["ML", "NE", "TD"]
+
+
+def test_a_body_named_without_its_country_takes_the_sentence_place(places_of):
+    assert places_of("The Senate in Uruguay approves a law legalising assisted dying.", "law_or_regulation") == [
+        "UY"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The national prosecutor's office sues a mining firm and the state of Pará over pollution.",
+        "The national prosecutor's office files a lawsuit against a mining firm and the state of Pará.",
+    ],
+)
+def test_a_state_that_is_sued_does_not_act(places_of, text):
+    assert places_of(text, "investigation") == ["BR"]
+
+
+def test_a_company_leaving_several_listed_countries(places_of):
+    assert places_of("Acme Retail closes all of its stores in Norway and Sweden.", "market_exit") == ["NO", "SE"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Japan and Peru sign a trade agreement that cuts duties on farm goods.", ["JP", "PE"]),
+        ("The Kenyan and Indian trade ministers said they had signed a trade pact on tea exports.", ["IN", "KE"]),
+        # a tariff under a deal, or a deal suspended: its counterparts are no party to the measure
+        ("Chile imposes a 10% tariff on goods from Canada and Norway, which have no trade agreement with it.",
+         ["CL"]),
+        ("Japan suspends its trade agreement after a dispute over a ship seized by Norway.", ["JP"]),
+    ],
+)
+def test_trade_deal_parties(places_of, text, expected):
+    assert places_of(text, "trade_or_tax") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "event_type", "expected"),
+    [
+        # a named federal body and a state acting together: both
+        ("The Federal Trade Commission and the state of Oregon are suing the makers of a lending app over hidden "
+         "fees.", "investigation", ["US", "US-OR"]),
+        # a province acting alone: the province, not its country
+        ("In the Canadian province of Alberta, premier Jane Roe says legislation has been passed to end the strike.",
+         "law_or_regulation", ["CA-AB"]),
+        # a state's government only mentioned as the reason: not where the measure applies
+        ("The US will raise its tariffs on Canada in retaliation for an advert paid for by the Ontario government.",
+         "trade_or_tax", ["US"]),
+    ],
+)
+def test_states_and_provinces_that_act(places_of, text, event_type, expected):
+    assert places_of(text, event_type) == expected
+
+
+def test_a_range_of_past_conduct_is_no_effective_date(kinds_of):
+    kinds = kinds_of("The regulator fined Acme for abusing its position from April 2021 to April 2024.")
+    assert kinds["April 2021 to April 2024"] == ("2021-04", "other")
+
+
+def test_a_future_range_starts_on_its_first_day(kinds_of):
+    assert kinds_of("The levy applies from 1 July to 31 December.")["1 July to 31 December"] == (
+        "2025-07-01", "effective")
+
+
+def test_a_record_dated_with_from_is_no_effective_date(kinds_of):
+    assert kinds_of("The agency withdrew a memo from Monday that had frozen grants.")["Monday"][1] == "other"
+
+
+def test_the_effect_told_after_the_date(kinds_of):
+    assert kinds_of("On 1 July, the new privacy law takes effect.")["1 July"] == ("2025-07-01", "effective")
+    # a date of the report, with the effect told later by someone: not the effective date
+    kinds = kinds_of("On Monday, the minister said the ban takes effect in June.")
+    assert kinds["Monday"][1] == "other"
+    assert kinds["June"] == ("2025-06", "effective")
+
+
+def test_a_past_clause_before_the_effect_does_not_turn_the_weekday_back(kinds_of):
+    kinds = kinds_of("The law, which was passed in May, takes effect on Friday.")
+    assert kinds["Friday"] == ("2025-03-14", "effective")
+
+
+def test_measures_imposed_or_lifted_on_a_day(kinds_of):
+    assert kinds_of("Tariffs of 25% will be imposed on 1 August.")["1 August"] == ("2025-08-01", "effective")
+    assert kinds_of("The curfew will be lifted on 5 April.")["5 April"] == ("2025-04-05", "effective")
+
+
+def test_a_season_year_the_ner_misses(make_doc):
+    doc = make_doc("The new driving rules will come in to force in the autumn 2027.", published=PUBLISHED)
+    assert [(d.date, d.kind) for d in doc._.regwatch_dates] == [("2027", "effective")]
+
+
+def test_a_stale_effective_date_is_not_lent_to_other_events(make_doc):
+    published = date(2016, 2, 18)
+    doc = make_doc(
+        "The chemicals regime entered into force on 1 June 2007. "
+        "Regulators in Norway now ban four more solvents in paints.",
+        published=published,
+    )
+    found = raw_candidates(doc, doc._.regwatch_entities, doc._.regwatch_dates, published, None)
+    bans = [e for e in found if e.type == "ban"]
+    assert bans and all(e.effective_date is None for e in bans)
+
+
+def test_begins_on_is_a_start(kinds_of):
+    assert kinds_of("The new levy will begin on 1 July.")["1 July"] == ("2025-07-01", "effective")
+
+
+def test_a_comparison_with_an_earlier_year_is_no_start(kinds_of):
+    assert kinds_of("Sales of the drug are down 30% from 2019.")["2019"] == ("2019", "other")
+
+
+def test_immediate_effect_is_the_day_of_the_story(make_doc):
+    doc = make_doc("Norway bans the sale of disposable vapes with immediate effect.", published=PUBLISHED)
+    found = raw_candidates(doc, doc._.regwatch_entities, doc._.regwatch_dates, PUBLISHED, None)
+    assert [e.effective_date for e in found if e.type == "ban"] == ["2025-03-12"]
