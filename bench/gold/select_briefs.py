@@ -1,6 +1,6 @@
 """How the briefs of bench/gold/briefs.jsonl were chosen (reproducible: fixed seed).
 
-    .venv/bin/python bench/gold/select_briefs.py [--batch 2|3]   # prints the selected ids, in labelling order
+    .venv/bin/python bench/gold/select_briefs.py [--batch 2|3|4]   # prints the selected ids, in labelling order
 """
 
 import collections
@@ -71,10 +71,14 @@ take(flag, 150)
 take([i for i in items if WHEN.search(i['text'])], 100)
 take(items, 150)
 batch3 = chosen[len(batch1) + len(batch2):]
+# batch 4: the natural mix again, 100 flagged and 200 drawn at random from everything
+take(flag, 100)
+take(items, 200)
+batch4 = chosen[len(batch1) + len(batch2) + len(batch3):]
 
 if __name__ == "__main__":
     import sys
-    batch = {"2": batch2, "3": batch3}.get(sys.argv[2], batch1) if sys.argv[1:2] == ["--batch"] else batch1
+    batch = {"2": batch2, "3": batch3, "4": batch4}.get(sys.argv[2], batch1) if sys.argv[1:2] == ["--batch"] else batch1
     chosen = batch
     print(json.dumps([c["id"] for c in chosen]))
     print(len(chosen), n_flag, collections.Counter(c["section"] for c in chosen))
