@@ -64,11 +64,17 @@ def _watch(page: Any) -> PageEvents:
         if response.status >= 400 and response.request.resource_type != "document":
             events.failed_loads.append(f"{response.status} {response.url}")
 
+    def on_request_failed(request: Any) -> None:
+        # net::ERR_ABORTED is the browser cancelling a load itself (the test navigated on while the icon was still
+        # coming): no fault of the page. A server's error status is a response, checked by on_response.
+        if request.failure != "net::ERR_ABORTED":
+            events.failed_loads.append(f"{request.failure} {request.url}")
+
     page.on("dialog", on_dialog)
     page.on("console", on_console)
     page.on("pageerror", lambda error: events.page_errors.append(str(error)))
     page.on("response", on_response)
-    page.on("requestfailed", lambda request: events.failed_loads.append(f"{request.failure} {request.url}"))
+    page.on("requestfailed", on_request_failed)
     return events
 
 
