@@ -560,16 +560,19 @@ def _chain(places: list[Mention], head: Mention | None, doc: Doc) -> list[Mentio
     at = ordered.index(head)
     chain = [head]
     for m in ordered[at + 1 :]:
-        gap = doc[chain[-1].end : m.start].text
-        if not _LIST_GAP.match(gap) and not _LIST_GAP.match(gap.replace(" the", "").replace("the ", "")):
+        if not _listed(doc[chain[-1].end : m.start].text):
             break
         chain.append(m)
     for m in reversed(ordered[:at]):
-        gap = doc[m.end : chain[0].start].text
-        if not _LIST_GAP.match(gap) and not _LIST_GAP.match(gap.replace(" the", "").replace("the ", "")):
+        if not _listed(doc[m.end : chain[0].start].text):
             break
         chain.insert(0, m)
     return chain
+
+
+def _listed(gap: str) -> bool:
+    """Do the words between two places join them in a list ("," "and" "the")?"""
+    return bool(_LIST_GAP.match(gap) or _LIST_GAP.match(gap.replace(" the", "").replace("the ", "")))
 
 
 def _sentence_country(sentence: Span, body: Mention, in_sentence: list[Mention]) -> str | None:
