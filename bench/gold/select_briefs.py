@@ -1,6 +1,6 @@
 """How the briefs of bench/gold/briefs.jsonl were chosen (reproducible: fixed seed).
 
-    .venv/bin/python bench/gold/select_briefs.py [--batch 2|3|4|5]   # prints the selected ids, in labelling order
+    .venv/bin/python bench/gold/select_briefs.py [--batch 2|3|4|5|6|7]   # prints the selected ids, in labelling order
 """
 
 import collections
@@ -81,10 +81,18 @@ take([i for i in items if i['section'] in ('Business and economy', 'Science and 
                                              'International relations') and MOVES.search(i['text'])], 100)
 take(items, 100)
 batch5 = chosen[len(batch1) + len(batch2) + len(batch3) + len(batch4):]
+# batch 6: the natural mix again, 200 flagged and 100 at random
+take(flag, 200)
+take(items, 100)
+batch6 = chosen[len(batch1) + len(batch2) + len(batch3) + len(batch4) + len(batch5):]
+# batch 7: the rest of the flagged items (248 were left) and 200 at random
+take(flag, 400)
+take(items, 200)
+batch7 = chosen[len(batch1) + len(batch2) + len(batch3) + len(batch4) + len(batch5) + len(batch6):]
 
 if __name__ == "__main__":
     import sys
-    batch = {"2": batch2, "3": batch3, "4": batch4, "5": batch5}.get(sys.argv[2], batch1) if sys.argv[1:2] == ["--batch"] else batch1
+    batch = {"2": batch2, "3": batch3, "4": batch4, "5": batch5, "6": batch6, "7": batch7}.get(sys.argv[2], batch1) if sys.argv[1:2] == ["--batch"] else batch1
     chosen = batch
     print(json.dumps([c["id"] for c in chosen]))
     print(len(chosen), n_flag, collections.Counter(c["section"] for c in chosen))

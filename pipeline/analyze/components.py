@@ -20,6 +20,7 @@ from spacy.tokens import Doc
 
 from pipeline.analyze.company_model import load_company_model
 from pipeline.analyze.dates import resolve_dates
+from pipeline.analyze.encoder import load_encoder
 from pipeline.analyze.entities import extract_entities
 from pipeline.analyze.events import MIN_CONFIDENCE, extract_events, rank_events
 from pipeline.analyze.gazetteer import GazetteerMatcher, load_gazetteer
@@ -103,8 +104,10 @@ class EntityLinker:
 def title_end(doc: Doc) -> int:
     """The token index where the title ends, when the text starts with it."""
     title = (doc._.regwatch_title or "").strip()
+    if not title:
+        return 0
     text = doc.text
-    if not title or not text.lstrip().startswith(title):
+    if not text.lstrip().startswith(title):
         return 0
     offset = len(text) - len(text.lstrip()) + len(title)
     span = doc.char_span(0, offset, alignment_mode="expand")
@@ -135,6 +138,7 @@ class EventFinder:
     def __init__(self, min_confidence: float, use_model: bool = True) -> None:
         self.min_confidence = min_confidence
         self.model = load_model() if use_model else None
+        self.encoder = load_encoder() if self.model is not None and self.model.blend is not None else None
 
     def __call__(self, doc: Doc) -> Doc:
         if self.model is not None:
@@ -145,6 +149,7 @@ class EventFinder:
                 anchor_date(doc),
                 doc._.regwatch_title,
                 self.model,
+                self.encoder,
             )
             return doc
         doc._.regwatch_events = extract_events(

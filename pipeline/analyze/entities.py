@@ -38,6 +38,7 @@ from pipeline.analyze.names import (
     plausible_company_name,
 )
 from pipeline.analyze.places import PlaceResolver, country_of
+from pipeline.analyze.sents import sentences as sentences_of
 
 PLACE_LABELS = {"GPE", "LOC", "NORP"}
 _STATE_ACTS_AFTER = re.compile(
@@ -1019,7 +1020,7 @@ def _company_evidence(
     by_key: dict[str, list[Mention]] = {}
     for m in found:
         by_key.setdefault(m.key, []).append(m)
-    sentences = list(doc.sents)
+    sentences = sentences_of(doc)
     sentence_of = _sentence_index(doc, sentences)
     evidence: dict[str, set[str]] = {}
     sources = {k for k, info in companies.items() if not info.media and by_key.get(k)

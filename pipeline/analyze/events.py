@@ -31,9 +31,11 @@ from pipeline.analyze.cues import (
     Cue,
 )
 from pipeline.analyze.dates import EFFECT_TODAY, ResolvedDate
+from pipeline.analyze.encoder import TextEncoder
 from pipeline.analyze.entities import DocEntities, Mention
 from pipeline.analyze.places import country_of, default_resolver, jurisdiction_name
 from pipeline.analyze.ranker import Candidate, DocView, EventModel
+from pipeline.analyze.sents import sentences as sentences_of
 
 MIN_CONFIDENCE = 0.5
 RAW_FLOOR = 0.3  # with a trained model every cue is a candidate; the model decides
@@ -166,13 +168,19 @@ def rank_events(
     published: date,
     title: str | None,
     model: EventModel,
+    encoder: TextEncoder | None = None,
 ) -> tuple[list[Event], float]:
-    """(kept events, relevance): relevance is the highest calibrated type probability."""
+    """(kept events, relevance): relevance is the highest calibrated type probability. ``encoder``: the
+    fine-tuned text classifier, blended in when the model has a blend."""
     raw = raw_candidates(doc, entities, dates, published, title)
     view = doc_view(doc, raw, title)
-    probs = model.type_probabilities(view)
-    kept = select_events(raw, probs, model, lambda t: fallback_event(t, doc, entities, dates, published, title))
-    return kept, max(probs.values(), default=0.0)
+    classified = encoder.probabilities(view.text) if encoder is not None and model.blend is not None else None
+    text = model.text_probs(view.text)
+    probs = model.type_probabilities(view, text, encoder=classified)
+    relevance = model.relevance(view, text, classified)
+    kept = select_events(raw, probs, model, lambda t: fallback_event(t, doc, entities, dates, published, title),
+                         relevance)
+    return kept, max(probs.values(), default=0.0) if relevance is None else relevance
 
 
 def raw_candidates(
@@ -182,10 +190,15 @@ def raw_candidates(
     return candidate_events(doc, entities, dates, published, title, RAW_FLOOR, loose=True)
 
 
-def doc_view(doc: Doc, events: list[Event], title: str | None) -> DocView:
-    text = doc.text
+def view_text(text: str, title: str | None) -> str:
+    """What the text classifiers read: the title, unless the text opens with it, then the text."""
     if title and not text.lstrip().startswith(title.strip()):
-        text = f"{title}\n{text}"
+        return f"{title}\n{text}"
+    return text
+
+
+def doc_view(doc: Doc, events: list[Event], title: str | None) -> DocView:
+    text = view_text(doc.text, title)
     in_title = title_types(title)
     view = DocView(text=text, words=len(text.split()))
     for event in events:
@@ -203,10 +216,22 @@ def doc_view(doc: Doc, events: list[Event], title: str | None) -> DocView:
 
 
 def select_events(
-    raw: list[Event], probs: dict[str, float], model: EventModel, fallback
+    raw: list[Event], probs: dict[str, float], model: EventModel, fallback, relevance: float | None = None
 ) -> list[Event]:
     """The types the model keeps: the best candidate of each (a made-up one from the lead when no cue
-    matched), plus candidates of the same type for other places when their raw confidence is high."""
+    matched), plus candidates of the same type for other places when their raw confidence is high. With the
+    blend's ``relevance`` (``EventModel.relevance``): nothing below its gate, and at least the most probable
+    type above it."""
+    if relevance is not None and model.blend is not None:
+        if relevance < model.blend.gate_threshold:
+            return []
+        top = max(probs, key=lambda t: (probs[t], t)) if probs else None
+        if top is not None and 0.0 < probs[top] < model.threshold_for(top):
+            kept = select_events(raw, {**probs, top: model.threshold_for(top)}, model, fallback)
+            for event in kept:
+                if event.type == top:  # kept by the gate: its confidence stays its own probability
+                    event.confidence = probs[top] * event.confidence / model.threshold_for(top)
+            return sorted(kept, key=lambda e: (-e.confidence, e.sentence_index))
     kept: list[Event] = []
     for event_type, p in probs.items():
         if p <= 0.0 or p < model.threshold_for(event_type):
@@ -240,7 +265,7 @@ def fallback_event(
 ) -> Event | None:
     """An event the text classifier is sure of but no cue matched: the lead sentence, the main actor."""
     kind = EVENT_TYPES[event_type]
-    sentences = [s for s in doc.sents if len(s) >= 4]
+    sentences = [s for s in sentences_of(doc) if len(s) >= 4]
     if not sentences:
         return None
     sentence = sentences[0]
@@ -289,7 +314,7 @@ def candidate_events(
     main_authority = _main(entities, "authority")
     title_text = " ".join(title.split()) if title else None
     events: list[Event] = []
-    for index, sentence in enumerate(doc.sents):
+    for index, sentence in enumerate(sentences_of(doc)):
         if len(sentence) < 4 or sentence.text.rstrip().endswith("?") or SKIP_SENTENCE.search(sentence.text):
             continue
         for cue, cue_token in find_cues(sentence, entities):

@@ -26,6 +26,7 @@ from pipeline.analyze.cues import EVENT_TYPES
 MODEL_PATH = Path(__file__).parent / "data" / "event_model.json"
 TYPES: tuple[str, ...] = tuple(EVENT_TYPES)
 RELEVANT = "relevant"  # the text classifier's extra label: any event at all
+LABELS_ALL: tuple[str, ...] = (*TYPES, RELEVANT)
 TEXT_WORDS = 250  # the text classifier reads the first words only: the lead says what the story is
 SHORT_WORDS = 90  # a brief, not an article
 _WORD = re.compile(r"[a-z][a-z0-9'\u2019-]*|\d[\d,.]*")
@@ -179,6 +180,42 @@ class Head:
                    float(data["threshold"]))
 
 
+@dataclass(frozen=True)
+class Blend:
+    """The cue ranker and the fine-tuned text classifier together, fitted on tune items that neither had seen
+    (``train.fit_blend``):
+
+    - ``gate``: P(the article reports any event) from logit(classifier's ``relevant``) and logit(the ranker's
+      best type probability); an article below ``gate_threshold`` reports no event;
+    - ``weights``: P(type) from logit(ranker), logit(classifier's type) and logit(classifier's ``relevant``);
+      an article through the gate keeps the types at or above the model's threshold, and at least its most
+      probable one.
+
+    The ranker's probabilities here include its floor for plain statements (``plain_statement``), which also
+    stays under the blended probability."""
+
+    weights: tuple[float, float, float, float]  # ranker, classifier type, classifier relevant, bias
+    gate: tuple[float, float, float] = (1.0, 0.0, 0.0)  # classifier relevant, ranker best, bias
+    gate_threshold: float = 0.5
+
+    def __call__(self, ranker: float, classified: float, relevant: float) -> float:
+        a, b, c, bias = self.weights
+        return sigmoid(a * logit(ranker) + b * logit(classified) + c * logit(relevant) + bias)
+
+    def relevance(self, relevant: float, ranker_best: float) -> float:
+        a, b, bias = self.gate
+        return sigmoid(a * logit(relevant) + b * logit(ranker_best) + bias)
+
+    def to_json(self) -> dict:
+        return {"weights": _rounded(self.weights), "gate": _rounded(self.gate),
+                "gate_threshold": round(self.gate_threshold, 4)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Blend:
+        return cls(tuple(float(w) for w in data["weights"]), tuple(float(w) for w in data["gate"]),
+                   float(data["gate_threshold"]))
+
+
 @dataclass
 class EventModel:
     labels: tuple[str, ...]
@@ -194,6 +231,7 @@ class EventModel:
     # P(type reported) when a strong cue with its actor named opens the story (measured on the tune split):
     # a floor under the ranker, which short texts with rare words can talk out of a plain statement
     rule_precision: float = 0.0
+    blend: Blend | None = None  # the fine-tuned text classifier's weight against the cue ranker, when trained
 
     def threshold_for(self, event_type: str) -> float:
         if self.head is not None and event_type in self.head.types:
@@ -213,19 +251,45 @@ class EventModel:
         *weights, bias = self.ranker_weights
         return bias + sum(w * x for w, x in zip(weights, features, strict=True))
 
-    def type_probabilities(self, view: DocView, text_probs: dict[str, float] | None = None) -> dict[str, float]:
-        """Calibrated P(type reported) for every type of the taxonomy."""
+    def type_probabilities(
+        self, view: DocView, text_probs: dict[str, float] | None = None, encoder: dict[str, float] | None = None
+    ) -> dict[str, float]:
+        """Calibrated P(type reported) for every type of the taxonomy. ``encoder``: the fine-tuned text
+        classifier's probabilities (``encoder.py``), blended in when the model has a blend."""
         probs = text_probs if text_probs is not None else self.text_probs(view.text)
         out = {}
         for t in TYPES:
-            if self.head is not None and t in self.head.types:
-                cue = view.candidates.get(t)
-                out[t] = self.head.probability(self.features(view, t, probs)) if cue and cue.raw > 0 else 0.0
+            out[t] = self.ranker_probability(view, t, probs)
+            if self.blend is not None and encoder is not None and not self._own_head(t):
+                out[t] = max(self.blend(out[t], encoder.get(t, 0.5), encoder.get(RELEVANT, 0.5)), self._floor(view, t))
             else:
-                out[t] = self.calibration(self.raw_score(self.features(view, t, probs)))
-            if self.rule_precision and plain_statement(view.candidates.get(t)):
-                out[t] = max(out[t], self.rule_precision)
+                out[t] = max(out[t], self._floor(view, t))
         return out
+
+    def relevance(self, view: DocView, probs: dict[str, float], encoder: dict[str, float] | None) -> float | None:
+        """P(the article reports any event) from the blend's gate, or None without a blend or classifier.
+        ``probs``: the bag-of-words text probabilities (``text_probs``)."""
+        if self.blend is None or encoder is None:
+            return None
+        best = max(self.ranker_probability(view, t, probs) for t in TYPES)
+        return self.blend.relevance(encoder.get(RELEVANT, 0.5), best)
+
+    def _own_head(self, event_type: str) -> bool:
+        return self.head is not None and event_type in self.head.types
+
+    def _floor(self, view: DocView, event_type: str) -> float:
+        plain = self.rule_precision and plain_statement(view.candidates.get(event_type))
+        return self.rule_precision if plain else 0.0
+
+    def ranker_probability(self, view: DocView, event_type: str, probs: dict[str, float]) -> float:
+        """The cue ranker's calibrated probability for one type, with its floor for plain statements (before
+        any blend)."""
+        if self._own_head(event_type):
+            cue = view.candidates.get(event_type)
+            p = self.head.probability(self.features(view, event_type, probs)) if cue and cue.raw > 0 else 0.0
+        else:
+            p = self.calibration(self.raw_score(self.features(view, event_type, probs)))
+        return max(p, self._floor(view, event_type))
 
     def features(self, view: DocView, event_type: str, text_probs: dict[str, float]) -> list[float]:
         relevant = logit(text_probs.get(RELEVANT, 0.5))
@@ -247,6 +311,7 @@ class EventModel:
             "rare": list(self.rare),
             "head": self.head.to_json() if self.head is not None else None,
             "rule_precision": round(self.rule_precision, 4),
+            "blend": self.blend.to_json() if self.blend is not None else None,
             "meta": self.meta,
         }
 
@@ -266,6 +331,7 @@ class EventModel:
             meta=dict(data.get("meta", {})),
             head=Head.from_json(data["head"]) if data.get("head") else None,
             rule_precision=float(data.get("rule_precision", 0.0)),
+            blend=Blend.from_json(data["blend"]) if data.get("blend") else None,
         )
 
     def with_threshold(self, threshold: float, secondary: float | None = None) -> EventModel:

@@ -7,6 +7,7 @@ from spacy.tokens import Doc
 from pipeline.analyze.entities import DocEntities
 from pipeline.analyze.events import Event, title_types
 from pipeline.analyze.places import jurisdiction_name
+from pipeline.analyze.sents import sentences as sentences_of
 
 SUMMARY_SENTENCES = 3
 SUMMARY_MAX_CHARS = 700
@@ -28,7 +29,7 @@ def relevance_score(events: list[Event], title: str | None, calibrated: float | 
 def summarise(doc: Doc, events: list[Event], title: str | None = None) -> str:
     """At most three sentences: the main event's evidence first, then other evidence, then the lead."""
     title_text = " ".join(title.split()) if title else None
-    sentences = [" ".join(s.text.split()) for s in doc.sents]
+    sentences = [" ".join(s.text.split()) for s in sentences_of(doc)]
     sentences = [s for s in sentences if s and s != title_text] or [s for s in sentences if s]
     chosen: list[str] = []
     for event in events:  # sorted by confidence
@@ -60,7 +61,7 @@ def salient_jurisdictions(doc: Doc, entities: DocEntities, events: list[Event]) 
     """Jurisdictions the text names (by name, capital, city, state or national authority), or mentions twice,
     in the lead or through an event; a single demonym or region in passing is left out."""
     lead_end = 0
-    for i, sentence in enumerate(doc.sents):
+    for i, sentence in enumerate(sentences_of(doc)):
         lead_end = sentence.end
         if i + 1 >= LEAD_SENTENCES:
             break

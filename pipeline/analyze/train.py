@@ -32,6 +32,7 @@ from pipeline.analyze.company_model import CompanyModel
 from pipeline.analyze.components import register_extensions
 from pipeline.analyze.cues import EVENT_TYPES
 from pipeline.analyze.dates import parse_published
+from pipeline.analyze.encoder import FOLD0_PATH
 from pipeline.analyze.events import Event, doc_view, fallback_event, raw_candidates, select_events
 from pipeline.analyze.model import build_pipeline, load_base
 from pipeline.analyze.ranker import (
@@ -39,6 +40,7 @@ from pipeline.analyze.ranker import (
     MODEL_PATH,
     RELEVANT,
     TYPES,
+    Blend,
     Calibration,
     DocView,
     EventModel,
@@ -444,7 +446,73 @@ def build(samples: list[Sample]) -> EventModel:
     return model.with_threshold(best[1], best[2])
 
 
-def predict(sample: Sample, model: EventModel, probs: dict[str, float] | None = None) -> dict:
+def _gold_hash(samples: list[Sample]) -> str:
+    ids = sorted(s.item.id for s in samples if not _is_seed(s))
+    return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
+
+
+def load_fold0(samples: list[Sample], path: Path = FOLD0_PATH) -> dict[str, dict[str, float]] | None:
+    """The fine-tuned classifier's probabilities for the fold-0 tune items, from a network that did not see
+    them (``train_text.py``); None, with the reason logged, when absent or built from other gold labels."""
+    if not path.exists():
+        logger.warning("no %s: the model is built without the text classifier's blend", path.name)
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if tuple(data.get("labels", ())) != LABELS or data.get("gold") != _gold_hash(samples):
+        logger.warning("%s was built from other gold labels; rebuild it: python -m pipeline.analyze.train_text",
+                       path.name)
+        return None
+    return {item: dict(zip(LABELS, probs, strict=True)) for item, probs in data["probabilities"].items()}
+
+
+def fit_blend(samples: list[Sample], model: EventModel, fold0: dict[str, dict[str, float]]) -> tuple[EventModel, dict]:
+    """How far to trust the fine-tuned text classifier against the cue ranker, and the keep threshold of the
+    blend, fitted on the fold-0 tune items, which neither the classifier (``train_text.py``) nor the ranker
+    used here (built on the other folds) had seen. Returns ``model`` with the blend, and the fold-0 scores with
+    and without it (the threshold is chosen on the same items, so the "with" figures lean optimistic)."""
+    held = [s for s in samples if not _is_seed(s) and fold_of(s.item.id) == 0 and s.item.id in fold0]
+    ranker = build([s for s in samples if _is_seed(s) or fold_of(s.item.id) != 0])
+    x, y = [], []
+    bow = [ranker.text_probs(s.view.text) for s in held]
+    for s, text in zip(held, bow, strict=True):
+        gold = {e.type for e in s.item.events}
+        classified = fold0[s.item.id]
+        for t in TYPES:
+            if ranker.head is not None and t in ranker.head.types:
+                continue
+            x.append([logit(ranker.ranker_probability(s.view, t, text)), logit(classified[t]),
+                      logit(classified[RELEVANT])])
+            y.append(1.0 if t in gold else 0.0)
+    weights = tuple(map(float, fit_ranker(np.array(x), np.array(y))))
+    gate_x = [[logit(fold0[s.item.id][RELEVANT]), logit(max(ranker.ranker_probability(s.view, t, text) for t in TYPES))]
+              for s, text in zip(held, bow, strict=True)]
+    gate = tuple(map(float, fit_ranker(np.array(gate_x), np.array([1.0 if s.item.relevant else 0.0 for s in held]))))
+    blended = replace(ranker, blend=Blend(weights, gate))
+    probs = [blended.type_probabilities(s.view, text, fold0[s.item.id]) for s, text in zip(held, bow, strict=True)]
+    relevance = [blended.relevance(s.view, text, fold0[s.item.id]) for s, text in zip(held, bow, strict=True)]
+    rows = list(zip(held, probs, relevance, strict=True))
+    best = None
+    for gate_threshold in THRESHOLDS:
+        for threshold in THRESHOLDS:
+            trial = replace(blended, blend=Blend(weights, gate, gate_threshold)).with_threshold(threshold)
+            objective = _objective(held, [predict(s, trial, p, r) for s, p, r in rows])
+            if best is None or objective > best[0] + 1e-9:
+                best = (objective, threshold, gate_threshold)
+    blend = Blend(weights, gate, best[2])
+    chosen = replace(blended, blend=blend).with_threshold(best[1])
+    report = {
+        "items": len(held),
+        "without": summary(held, [predict(s, ranker) for s in held])["all"],
+        "with": summary(held, [predict(s, chosen, p, r) for s, p, r in rows])["all"],
+        "weights": [round(w, 3) for w in weights], "gate": [round(w, 3) for w in gate],
+        "threshold": best[1], "gate_threshold": best[2],
+    }
+    return replace(model, blend=blend, threshold=best[1]), report
+
+
+def predict(
+    sample: Sample, model: EventModel, probs: dict[str, float] | None = None, relevance: float | None = None
+) -> dict:
     """The scored parts of an analysis, for one sample (the same selection the pipeline runs)."""
     probs = probs if probs is not None else model.type_probabilities(sample.view)
     for event in sample.raw:
@@ -454,7 +522,7 @@ def predict(sample: Sample, model: EventModel, probs: dict[str, float] | None = 
         made = sample.fallbacks.get(event_type)
         return replace(made) if made is not None else None
 
-    events = select_events(sample.raw, probs, model, fallback)
+    events = select_events(sample.raw, probs, model, fallback, relevance)
     return {
         "id": sample.item.id,
         "relevant": bool(events),
@@ -526,6 +594,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--company-output", default=str(COMPANY_MODEL_PATH))
     parser.add_argument("--cv-only", action="store_true", help="print the cross-validated estimate, write nothing")
     parser.add_argument("--no-cv", action="store_true", help="skip the cross-validated estimate")
+    parser.add_argument("--no-blend", action="store_true", help="leave the fine-tuned text classifier out")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     samples = collect(args.gold, args.corpus, None if args.no_seeds else args.seeds)
@@ -549,6 +618,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     company_path.write_text(json.dumps(company_model.to_json(), separators=(",", ":")) + "\n", encoding="utf-8")
     print(f"wrote {company_path} ({company_path.stat().st_size / 1024:.1f} KiB)")
     model = build(samples)
+    fold0 = None if args.no_blend else load_fold0(samples)
+    if fold0 is not None:
+        model, meta["blend_fold0"] = fit_blend(samples, model, fold0)
+        print("fold 0 of tune, without and with the text classifier:", json.dumps(meta["blend_fold0"]))
     model.meta = meta
     Path(args.output).write_text(json.dumps(model.to_json(), separators=(",", ":")) + "\n", encoding="utf-8")
     size = Path(args.output).stat().st_size

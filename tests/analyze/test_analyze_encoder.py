@@ -1,0 +1,135 @@
+"""The fine-tuned text classifier: its runtime (onnxruntime, no torch), the blend with the cue ranker, and how
+the training data for the blend is checked. Sentences are invented."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from pipeline.analyze import encoder, train
+from pipeline.analyze.events import Event, select_events
+from pipeline.analyze.ranker import LABELS_ALL, RELEVANT, TYPES, Blend, DocView, load_model
+
+POLICY = ("The data protection authority of Freedonia fined the retailer Brightmart 4 million euros on Tuesday "
+          "for keeping shoppers' card details without consent.")
+SPORT = "Freedonia beat Sylvania 3-1 in the football final on Sunday, with two late goals from the captain."
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    loaded = encoder.load_encoder()
+    assert loaded is not None, "the shipped text classifier must load (pipeline/analyze/data/text_encoder.onnx)"
+    return loaded
+
+
+def test_the_shipped_classifier_runs_without_torch_on_one_thread(shipped):
+    probs = shipped.probabilities(POLICY)
+    assert set(probs) == set(LABELS_ALL)
+    assert all(0.0 <= p <= 1.0 for p in probs.values())
+    assert shipped.session.get_session_options().intra_op_num_threads == 1
+    # torch is blocked outright in a fresh interpreter: the classifier must not need it
+    script = ("import sys; sys.modules['torch'] = None\n"
+              "from pipeline.analyze.encoder import load_encoder\n"
+              f"print(round(load_encoder().probabilities({POLICY!r})['relevant'], 4))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout) == pytest.approx(probs[RELEVANT], abs=1e-4)
+
+
+def test_the_classifier_tells_a_fine_from_a_football_result(shipped):
+    policy, sport = shipped.probabilities(POLICY), shipped.probabilities(SPORT)
+    assert policy[RELEVANT] > 0.5 > sport[RELEVANT]
+    assert max(policy, key=lambda label: policy[label] if label != RELEVANT else -1) == "fine_or_penalty"
+
+
+def test_a_text_gives_the_same_probabilities_every_time_and_close_ones_in_a_batch(shipped):
+    texts = [POLICY, SPORT, "", "Short."]
+    assert [shipped.probabilities(t) for t in texts] == [shipped.probabilities(t) for t in texts]
+    for text, probs in zip(texts, shipped.batch(texts), strict=True):
+        single = shipped.probabilities(text)
+        assert all(abs(single[k] - probs[k]) < 0.05 for k in LABELS_ALL)  # 8-bit activations scaled per run
+
+
+def test_long_texts_are_cut_to_the_token_budget(shipped):
+    long = " ".join([POLICY] * 40)
+    assert len(shipped.tokenizer.encode(long).ids) == encoder.MAX_TOKENS
+    assert shipped.probabilities(long)[RELEVANT] > 0.5
+
+
+def test_missing_files_leave_the_analysis_without_the_classifier(monkeypatch, tmp_path, caplog):
+    encoder.load_encoder.cache_clear()
+    monkeypatch.setattr(encoder, "ENCODER_PATH", tmp_path / "absent.onnx")
+    try:
+        with caplog.at_level(logging.WARNING):
+            assert encoder.load_encoder() is None
+        assert "absent.onnx" in caplog.text
+    finally:
+        encoder.load_encoder.cache_clear()
+
+
+def test_the_blend_rises_with_each_of_its_inputs_and_round_trips():
+    blend = Blend((1.2, 0.9, 0.4, -0.3))
+    assert blend(0.2, 0.8, 0.8) > blend(0.2, 0.3, 0.8) > blend(0.2, 0.3, 0.2)
+    assert blend(0.7, 0.3, 0.2) > blend(0.2, 0.3, 0.2)
+    assert Blend.from_json(json.loads(json.dumps(blend.to_json()))) == blend
+
+
+def test_the_shipped_model_blends_only_when_given_the_classifier():
+    model = load_model()
+    assert model is not None and model.blend is not None
+    view = DocView(text=POLICY, words=len(POLICY.split()))
+    plain = model.type_probabilities(view)
+    sure = model.type_probabilities(view, encoder={label: 0.99 for label in LABELS_ALL})
+    doubtful = model.type_probabilities(view, encoder={label: 0.01 for label in LABELS_ALL})
+    assert plain == model.type_probabilities(view, encoder=None)
+    for t in TYPES:
+        if model.head is not None and t in model.head.types:
+            assert sure[t] == doubtful[t] == plain[t]  # the company-side head keeps its own judgement
+        else:
+            assert sure[t] > doubtful[t]
+
+
+def test_held_out_probabilities_from_other_gold_labels_are_refused(tmp_path, caplog):
+    sample = train.Sample(item=train.GoldItem(id="b1", corpus="briefs", split="tune", relevant=False), raw=[],
+                          view=None, features=set(), fallbacks={})
+    path = tmp_path / "fold0.json"
+    body = {"labels": list(LABELS_ALL), "gold": "0" * 16, "probabilities": {"b1": [0.5] * len(LABELS_ALL)}}
+    path.write_text(json.dumps(body), encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        assert train.load_fold0([sample], path) is None
+    assert "train_text" in caplog.text
+    path.write_text(json.dumps({**body, "gold": train._gold_hash([sample])}), encoding="utf-8")
+    assert train.load_fold0([sample], path)["b1"][RELEVANT] == 0.5
+    assert train.load_fold0([sample], tmp_path / "missing.json") is None
+
+
+def _cue(event_type: str, raw: float) -> Event:
+    return Event(event_type, "Freedonia", "authority", ["FD"], None, "announced", 0.0, "An invented sentence.",
+                 confidence_raw=raw)
+
+
+def test_the_gate_drops_every_type_below_it_and_keeps_the_best_type_above_it():
+    base = load_model()
+    blend = Blend((1.0, 1.0, 0.0, 0.0), (1.0, 1.0, 0.0), gate_threshold=0.5)
+    model = replace(base, blend=blend).with_threshold(0.6)
+    probs = {t: 0.0 for t in TYPES} | {"ban": 0.45, "law_or_regulation": 0.3}
+
+    def no_fallback(event_type):
+        return None
+
+    assert select_events([_cue("ban", 0.9)], dict(probs), model, no_fallback, relevance=0.4) == []
+    kept = select_events([_cue("ban", 0.9), _cue("law_or_regulation", 0.8)], dict(probs), model, no_fallback,
+                         relevance=0.7)
+    assert [e.type for e in kept] == ["ban"]
+    assert kept[0].confidence == pytest.approx(0.45)  # its own probability, not the threshold it was lifted to
+    sure = select_events([_cue("ban", 0.9)], {**probs, "ban": 0.8}, model, no_fallback, relevance=0.7)
+    assert [e.type for e in sure] == ["ban"] and sure[0].confidence == pytest.approx(0.8)
+    # without the gate's relevance (no classifier at hand) the threshold alone decides
+    assert select_events([_cue("ban", 0.9)], dict(probs), model, no_fallback) == []
