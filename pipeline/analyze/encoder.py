@@ -76,7 +76,11 @@ def load_encoder() -> TextEncoder | None:
         logger.warning("text classifier not found (%s): events are judged without it", ", ".join(missing))
         return None
     try:
-        return TextEncoder()
+        loaded = TextEncoder()
     except ImportError as exc:
         logger.warning("text classifier not loaded (%s): events are judged without it", exc)
         return None
+    meta = json.loads(ENCODER_META.read_text(encoding="utf-8"))
+    logger.info("text classifier: %s (%s fine-tuned on %s tune items)", ENCODER_PATH.name, meta.get("base", "?"),
+                meta.get("tune_items", "?"))
+    return loaded
