@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,7 +36,8 @@ class TextEncoder:
         import onnxruntime
         from tokenizers import Tokenizer
 
-        self.labels: tuple[str, ...] = tuple(json.loads(meta.read_text(encoding="utf-8"))["labels"])
+        self.meta: dict = json.loads(meta.read_text(encoding="utf-8"))
+        self.labels: tuple[str, ...] = tuple(self.meta["labels"])
         self.tokenizer = Tokenizer.from_file(str(tokenizer))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(MAX_TOKENS)
@@ -45,7 +45,6 @@ class TextEncoder:
         options.intra_op_num_threads = 1  # one core per process: processes, not threads, give the parallelism
         options.inter_op_num_threads = 1
         self.session = onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
-        self._lock = threading.Lock()
 
     def probabilities(self, text: str) -> dict[str, float]:
         return self.batch([text])[0]
@@ -56,8 +55,7 @@ class TextEncoder:
         story's result never depends on what it was analysed with."""
         if not texts:
             return []
-        with self._lock:  # the tokenizer's truncation settings are shared state
-            encodings = self.tokenizer.encode_batch([t or " " for t in texts])
+        encodings = self.tokenizer.encode_batch([t or " " for t in texts])
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(texts), width), dtype=np.int64)
         mask = np.zeros((len(texts), width), dtype=np.int64)
@@ -80,7 +78,6 @@ def load_encoder() -> TextEncoder | None:
     except ImportError as exc:
         logger.warning("text classifier not loaded (%s): events are judged without it", exc)
         return None
-    meta = json.loads(ENCODER_META.read_text(encoding="utf-8"))
-    logger.info("text classifier: %s (%s fine-tuned on %s tune items)", ENCODER_PATH.name, meta.get("base", "?"),
-                meta.get("tune_items", "?"))
+    logger.info("text classifier: %s (%s fine-tuned on %s tune items)", ENCODER_PATH.name,
+                loaded.meta.get("base", "?"), loaded.meta.get("tune_items", "?"))
     return loaded

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span
@@ -534,6 +535,15 @@ _CUED = re.compile(
 _DESCRIPTION = re.compile(_DESCRIPTION_NOUNS)
 
 
+def _free_spans(doc: Doc, text: str, pattern: re.Pattern, taken: set[int]) -> Iterator[tuple[re.Match, Span]]:
+    """Each match of ``pattern`` with the tokens of its first group, unless they overlap ``taken`` (read as the
+    caller adds to it)."""
+    for match in pattern.finditer(text):
+        span = doc.char_span(match.start(1), match.end(1), alignment_mode="contract")
+        if span is not None and len(span) and not any(i in taken for i in range(span.start, span.end)):
+            yield match, span
+
+
 def _cued_names(
     doc: Doc, text: str, mentions: list[Mention], covered: set[int], gazetteer: Gazetteer,
     resolver: PlaceResolver | None = None,
@@ -552,10 +562,7 @@ def _cued_names(
         elif m.kind != "person":
             taken.update(range(m.start, m.end))
     found = []
-    for match in _CUED.finditer(text):
-        span = doc.char_span(match.start(1), match.end(1), alignment_mode="contract")
-        if span is None or not len(span) or any(i in taken for i in range(span.start, span.end)):
-            continue
+    for match, span in _free_spans(doc, text, _CUED, taken):
         while len(span) > 1 and (
             span[-1].text in ("'s", "\u2019s")
             or not span[-1].text[:1].isupper()
@@ -606,10 +613,7 @@ def _described_after(
         if m.kind != "person":
             taken.update(range(m.start, m.end))
     found = []
-    for match in _DESCRIBED_AFTER.finditer(text):
-        span = doc.char_span(match.start(1), match.end(1), alignment_mode="contract")
-        if span is None or not len(span) or any(i in taken for i in range(span.start, span.end)):
-            continue
+    for _match, span in _free_spans(doc, text, _DESCRIBED_AFTER, taken):
         first = span[0]
         if first.is_sent_start or first.lower_ in _NOT_A_NAME or any(t.lower_ in _ROLE_WORDS for t in span):
             continue  # "Investment bank ..." opening a sentence is no name, nor "CEO"

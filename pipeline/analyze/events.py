@@ -170,14 +170,12 @@ def rank_events(
     model: EventModel,
     encoder: TextEncoder | None = None,
 ) -> tuple[list[Event], float]:
-    """(kept events, relevance): relevance is the highest calibrated type probability. ``encoder``: the
-    fine-tuned text classifier, blended in when the model has a blend."""
+    """(kept events, relevance): relevance is the blend's gate, P(any event), or without the fine-tuned text
+    classifier (``encoder``, blended in when the model has a blend) the highest calibrated type probability."""
     raw = raw_candidates(doc, entities, dates, published, title)
     view = doc_view(doc, raw, title)
     classified = encoder.probabilities(view.text) if encoder is not None and model.blend is not None else None
-    text = model.text_probs(view.text)
-    probs = model.type_probabilities(view, text, encoder=classified)
-    relevance = model.relevance(view, text, classified)
+    probs, relevance = model.judge(view, encoder=classified)
     kept = select_events(raw, probs, model, lambda t: fallback_event(t, doc, entities, dates, published, title),
                          relevance)
     return kept, max(probs.values(), default=0.0) if relevance is None else relevance
@@ -220,7 +218,7 @@ def select_events(
 ) -> list[Event]:
     """The types the model keeps: the best candidate of each (a made-up one from the lead when no cue
     matched), plus candidates of the same type for other places when their raw confidence is high. With the
-    blend's ``relevance`` (``EventModel.relevance``): nothing below its gate, and at least the most probable
+    blend's ``relevance`` (``EventModel.judge``): nothing below its gate, and at least the most probable
     type above it."""
     if relevance is not None and model.blend is not None:
         if relevance < model.blend.gate_threshold:

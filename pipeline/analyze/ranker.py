@@ -254,25 +254,26 @@ class EventModel:
     def type_probabilities(
         self, view: DocView, text_probs: dict[str, float] | None = None, encoder: dict[str, float] | None = None
     ) -> dict[str, float]:
-        """Calibrated P(type reported) for every type of the taxonomy. ``encoder``: the fine-tuned text
-        classifier's probabilities (``encoder.py``), blended in when the model has a blend."""
-        probs = text_probs if text_probs is not None else self.text_probs(view.text)
-        out = {}
-        for t in TYPES:
-            out[t] = self.ranker_probability(view, t, probs)
-            if self.blend is not None and encoder is not None and not self._own_head(t):
-                out[t] = max(self.blend(out[t], encoder.get(t, 0.5), encoder.get(RELEVANT, 0.5)), self._floor(view, t))
-            else:
-                out[t] = max(out[t], self._floor(view, t))
-        return out
+        """Calibrated P(type reported) for every type of the taxonomy (``judge`` without the relevance)."""
+        return self.judge(view, text_probs, encoder)[0]
 
-    def relevance(self, view: DocView, probs: dict[str, float], encoder: dict[str, float] | None) -> float | None:
-        """P(the article reports any event) from the blend's gate, or None without a blend or classifier.
-        ``probs``: the bag-of-words text probabilities (``text_probs``)."""
+    def judge(
+        self, view: DocView, text_probs: dict[str, float] | None = None, encoder: dict[str, float] | None = None
+    ) -> tuple[dict[str, float], float | None]:
+        """(P(type reported) per type, P(any event reported)). ``text_probs``: the bag-of-words probabilities
+        (``text_probs``, computed when not given); ``encoder``: the fine-tuned text classifier's
+        (``encoder.py``), blended in when the model has a blend. The second value is the blend's gate, None
+        without a blend or classifier."""
+        probs = text_probs if text_probs is not None else self.text_probs(view.text)
+        ranked = {t: self.ranker_probability(view, t, probs) for t in TYPES}
         if self.blend is None or encoder is None:
-            return None
-        best = max(self.ranker_probability(view, t, probs) for t in TYPES)
-        return self.blend.relevance(encoder.get(RELEVANT, 0.5), best)
+            return ranked, None
+        relevant = encoder.get(RELEVANT, 0.5)
+        out = {
+            t: p if self._own_head(t) else max(self.blend(p, encoder.get(t, 0.5), relevant), self._floor(view, t))
+            for t, p in ranked.items()
+        }
+        return out, self.blend.relevance(relevant, max(ranked.values()))
 
     def _own_head(self, event_type: str) -> bool:
         return self.head is not None and event_type in self.head.types

@@ -13,8 +13,6 @@ _KEY = "regwatch_sentences"
 
 
 def sentences(doc: Doc) -> list[Span]:
-    cached = doc.user_data.get(_KEY)
-    if cached is None or (cached and cached[-1].end != len(doc)):
-        cached = list(doc.sents)
-        doc.user_data[_KEY] = cached
-    return cached
+    if _KEY not in doc.user_data:
+        doc.user_data[_KEY] = list(doc.sents)
+    return doc.user_data[_KEY]

@@ -37,6 +37,7 @@ from pipeline.analyze.events import Event, doc_view, fallback_event, raw_candida
 from pipeline.analyze.model import build_pipeline, load_base
 from pipeline.analyze.ranker import (
     FEATURES,
+    LABELS_ALL,
     MODEL_PATH,
     RELEVANT,
     TYPES,
@@ -71,7 +72,7 @@ TEXT_L2 = 0.03
 RANKER_L2 = 0.03
 MIN_DF = 5
 MIN_TYPE_EXAMPLES = 8  # below this many tune items, a type gets no prior or text score of its own
-LABELS: tuple[str, ...] = (*TYPES, RELEVANT)
+LABELS = LABELS_ALL
 THRESHOLDS = tuple(round(0.2 + 0.025 * i, 3) for i in range(21))  # 0.2 .. 0.7
 COMPANY_THRESHOLDS = tuple(round(0.05 * i, 3) for i in range(15))  # 0 (keep all) .. 0.7
 SECONDARIES = (0.6, 0.7, 0.8, 1.0)
@@ -173,8 +174,13 @@ def label_weights(samples: list[Sample], labels: Sequence[str] = LABELS) -> np.n
     """How much each (item, label) counts. Real items count fully. The written seed examples teach the
     company-side types only, and count less: what they say of other types and of relevance in general is
     left to real news, whose mix they would otherwise distort."""
-    seed_row = [SEED_WEIGHT if label in COMPANY_TYPES else 0.0 for label in labels]
+    seed_row = seed_label_weights(labels)
     return np.array([seed_row if _is_seed(s) else [1.0] * len(labels) for s in samples])
+
+
+def seed_label_weights(labels: Sequence[str] = LABELS) -> list[float]:
+    """A seed example's weight per label (``label_weights``)."""
+    return [SEED_WEIGHT if label in COMPANY_TYPES else 0.0 for label in labels]
 
 
 def fit_text(samples: list[Sample]) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -446,9 +452,13 @@ def build(samples: list[Sample]) -> EventModel:
     return model.with_threshold(best[1], best[2])
 
 
+def gold_hash(ids: Sequence[str]) -> str:
+    """A short fingerprint of a set of tune item ids: which labels a fold-0 file was built from."""
+    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()[:16]
+
+
 def _gold_hash(samples: list[Sample]) -> str:
-    ids = sorted(s.item.id for s in samples if not _is_seed(s))
-    return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
+    return gold_hash([s.item.id for s in samples if not _is_seed(s)])
 
 
 def load_fold0(samples: list[Sample], path: Path = FOLD0_PATH) -> dict[str, dict[str, float]] | None:
@@ -472,25 +482,23 @@ def fit_blend(samples: list[Sample], model: EventModel, fold0: dict[str, dict[st
     and without it (the threshold is chosen on the same items, so the "with" figures lean optimistic)."""
     held = [s for s in samples if not _is_seed(s) and fold_of(s.item.id) == 0 and s.item.id in fold0]
     ranker = build([s for s in samples if _is_seed(s) or fold_of(s.item.id) != 0])
-    x, y = [], []
     bow = [ranker.text_probs(s.view.text) for s in held]
-    for s, text in zip(held, bow, strict=True):
+    ranked = [ranker.judge(s.view, text)[0] for s, text in zip(held, bow, strict=True)]
+    x, y = [], []
+    for s, probs in zip(held, ranked, strict=True):
         gold = {e.type for e in s.item.events}
         classified = fold0[s.item.id]
         for t in TYPES:
             if ranker.head is not None and t in ranker.head.types:
                 continue
-            x.append([logit(ranker.ranker_probability(s.view, t, text)), logit(classified[t]),
-                      logit(classified[RELEVANT])])
+            x.append([logit(probs[t]), logit(classified[t]), logit(classified[RELEVANT])])
             y.append(1.0 if t in gold else 0.0)
     weights = tuple(map(float, fit_ranker(np.array(x), np.array(y))))
-    gate_x = [[logit(fold0[s.item.id][RELEVANT]), logit(max(ranker.ranker_probability(s.view, t, text) for t in TYPES))]
-              for s, text in zip(held, bow, strict=True)]
+    gate_x = [[logit(fold0[s.item.id][RELEVANT]), logit(max(probs.values()))]
+              for s, probs in zip(held, ranked, strict=True)]
     gate = tuple(map(float, fit_ranker(np.array(gate_x), np.array([1.0 if s.item.relevant else 0.0 for s in held]))))
     blended = replace(ranker, blend=Blend(weights, gate))
-    probs = [blended.type_probabilities(s.view, text, fold0[s.item.id]) for s, text in zip(held, bow, strict=True)]
-    relevance = [blended.relevance(s.view, text, fold0[s.item.id]) for s, text in zip(held, bow, strict=True)]
-    rows = list(zip(held, probs, relevance, strict=True))
+    rows = [(s, *blended.judge(s.view, text, fold0[s.item.id])) for s, text in zip(held, bow, strict=True)]
     best = None
     for gate_threshold in THRESHOLDS:
         for threshold in THRESHOLDS:

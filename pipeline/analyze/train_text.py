@@ -24,7 +24,6 @@ never read. Deterministic up to floating-point summation order: fixed seed, one 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import math
@@ -46,12 +45,12 @@ from pipeline.analyze.encoder import (
 from pipeline.analyze.events import view_text
 from pipeline.analyze.ranker import LABELS_ALL
 from pipeline.analyze.train import (
-    COMPANY_TYPES,
     DEFAULT_GOLD,
     SEED_PATH,
-    SEED_WEIGHT,
     fold_of,
+    gold_hash,
     load_seeds,
+    seed_label_weights,
 )
 from pipeline.evaluate.gold import load_gold, resolve_inputs
 
@@ -86,7 +85,7 @@ def training_rows(gold: Sequence[Path | str], corpus: Path | str | None) -> list
     ]:
         types = {e.type for e in item.events}
         labels = [1.0 if t in types else 0.0 for t in LABELS_ALL[:-1]] + [1.0 if item.relevant else 0.0]
-        weights = [SEED_WEIGHT if t in COMPANY_TYPES else 0.0 for t in LABELS_ALL] if seed else [1.0] * len(labels)
+        weights = seed_label_weights(LABELS_ALL) if seed else [1.0] * len(labels)
         rows.append({"id": item.id, "text": view_text(article.text or "", article.title), "labels": labels,
                      "weights": weights, "fold": -1 if seed else fold_of(item.id), "seed": seed})
     return rows
@@ -203,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     probs = predict(model, tokenizer, [r["text"] for r in held])
     FOLD0_PATH.write_text(json.dumps({
         "labels": list(LABELS_ALL),
-        "gold": hashlib.sha256("\n".join(sorted(r["id"] for r in real)).encode()).hexdigest()[:16],
+        "gold": gold_hash([r["id"] for r in real]),
         "probabilities": {r["id"]: [round(float(p), 5) for p in row] for r, row in zip(held, probs, strict=True)},
     }, indent=0) + "\n", encoding="utf-8")
     logger.info("wrote %s (%d held-out items)", FOLD0_PATH, len(held))
