@@ -1,6 +1,6 @@
 """How the briefs of bench/gold/briefs.jsonl were chosen (reproducible: fixed seed).
 
-    .venv/bin/python bench/gold/select_briefs.py [--batch 2|3|4|5|6|7]   # prints the selected ids, in labelling order
+    .venv/bin/python bench/gold/select_briefs.py [--batch 2|3|4|5|6|7|8]   # prints the selected ids, in labelling order
 """
 
 import collections
@@ -88,11 +88,19 @@ batch6 = chosen[len(batch1) + len(batch2) + len(batch3) + len(batch4) + len(batc
 # batch 7: the rest of the flagged items (248 were left) and 200 at random
 take(flag, 400)
 take(items, 200)
-batch7 = chosen[len(batch1) + len(batch2) + len(batch3) + len(batch4) + len(batch5) + len(batch6):]
+batch7 = chosen[len(batch1) + len(batch2) + len(batch3) + len(batch4) + len(batch5) + len(batch6):]# batch 8 (the flagged items are used up): the sections where policy news is reported, regardless of flag, the
+# company moves that were left, and 170 at random from everything
+take([i for i in items if i['section'] in ('Business and economy', 'Science and technology', 'Law and crime',
+                                             'International relations') and MOVES.search(i['text'])], 80)
+for sec, n in (('Law and crime', 280), ('Politics and elections', 230), ('International relations', 230),
+               ('Business and economy', 90), ('Health and environment', 80), ('Science and technology', 40)):
+    take([i for i in items if i['section'] == sec], n)
+take(items, 170)
+batch8 = chosen[len(batch1) + len(batch2) + len(batch3) + len(batch4) + len(batch5) + len(batch6) + len(batch7):]
 
 if __name__ == "__main__":
     import sys
-    batch = {"2": batch2, "3": batch3, "4": batch4, "5": batch5, "6": batch6, "7": batch7}.get(sys.argv[2], batch1) if sys.argv[1:2] == ["--batch"] else batch1
+    batch = {"2": batch2, "3": batch3, "4": batch4, "5": batch5, "6": batch6, "7": batch7, "8": batch8}.get(sys.argv[2], batch1) if sys.argv[1:2] == ["--batch"] else batch1
     chosen = batch
     print(json.dumps([c["id"] for c in chosen]))
     print(len(chosen), n_flag, collections.Counter(c["section"] for c in chosen))

@@ -45,7 +45,7 @@ PLACE_LABELS = {"GPE", "LOC", "NORP"}
 _STATE_ACTS_AFTER = re.compile(
     r"^\s*(?:'s\s+)?(?:state\s+)?(?:attorney general|attorneys general|ag\b|governor|gov\.|legislature|"
     r"lawmakers|"
-    r"legislators|senate|assembly|house|department|officials|regulators|law|statute|sued|sues|passed|bans?\b|"
+    r"legislators|senate|assembly|house|department|officials|regulators|law|statute|sued|sues|passed|passes|bans?\b|"
     r"banned|fined|enacted|requires|government|public utilities commission|courts?\b|premier|provincial|"
     r"parliament|regional government|state government|ministry|minister)",
     re.IGNORECASE,
@@ -188,6 +188,7 @@ def extract_entities(
     mentions.extend(m for m in found if m.key in companies)
     mentions.sort(key=lambda m: (m.start, -m.end))
 
+    _us_state_georgia(doc, mentions)
     authorities: dict[str, AuthorityInfo] = {}
     counts: Counter = Counter()
     for m in mentions:
@@ -227,6 +228,21 @@ def _score_companies(
         if model is not None and model.probability(features) < model.threshold:
             del companies[key]
     return scored
+
+
+def _us_state_georgia(doc: Doc, mentions: list[Mention]) -> None:
+    """"Georgia" alone is the country, unless the story is otherwise set in the United States (a US place,
+    state or authority) and nothing else in it points to the country (Tbilisi, "Georgian"): then it is the
+    US state ("a Hyundai plant in Georgia", "ICE agents in Georgia")."""
+    named = [m for m in mentions if m.kind == "place" and m.code == "GE" and doc[m.start:m.end].text == "Georgia"]
+    if not named:
+        return
+    others = [m for m in mentions if m.code and m.kind in ("place", "authority") and m not in named]
+    if any(m.code == "GE" for m in others) or not any(m.code == "US" or m.code.startswith("US-") for m in others):
+        return
+    for m in named:
+        code = _state_or_country(doc, m.start, m.end, "Georgia", "US-GA")
+        m.name, m.code, m.how = code, code, "state"
 
 
 def _resolve_generic_authorities(doc: Doc, mentions: list[Mention]) -> None:
@@ -732,13 +748,17 @@ def _place_mentions(doc: Doc, start: int, end: int, text: str, resolver: PlaceRe
         place = resolver.resolve(text)
     if place is None:
         return []
-    code = place.code
-    if place.how == "state" and not text.startswith("State of") and not _GOVERNMENT_IN_NAME.search(text):
-        after = doc[end : min(len(doc), end + 4)].text
-        before = doc[max(0, start - 4) : start].text
-        if not (_STATE_ACTS_AFTER.search(after) or _STATE_ACTS_BEFORE.search(before)):
-            code = country_of(code)
+    code = _state_or_country(doc, start, end, text, place.code) if place.how == "state" else place.code
     return [Mention(start, end, "place", code, code, place.how)]
+
+
+def _state_or_country(doc: Doc, start: int, end: int, text: str, code: str) -> str:
+    """A state named in passing counts as its country; as itself only where its government acts."""
+    if text.startswith("State of") or _GOVERNMENT_IN_NAME.search(text):
+        return code
+    after = doc[end : min(len(doc), end + 4)].text
+    before = doc[max(0, start - 4) : start].text
+    return code if _STATE_ACTS_AFTER.search(after) or _STATE_ACTS_BEFORE.search(before) else country_of(code)
 
 
 def _collect_companies(

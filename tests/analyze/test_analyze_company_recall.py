@@ -115,6 +115,42 @@ def test_the_abbreviation_of_a_public_body(companies):
     assert "RNAF" not in found and "Boeing" in found
 
 
+@pytest.mark.parametrize(
+    ("text", "authority", "code"),
+    [
+        ("ICE agents detained 40 workers at the Orvane battery plant.", "US Immigration and Customs Enforcement", "US"),
+        ("The CDC drops its advice on the Brellin vaccine.", "US Centers for Disease Control and Prevention", "US"),
+        ("USAID halts its grants to Tovarin Health.", "US Agency for International Development", "US"),
+        ("The IRGC seizes a tanker owned by Kestrel Shipping.", "Islamic Revolutionary Guard Corps", "IR"),
+    ],
+)
+def test_agencies_known_by_their_initials_are_authorities(make_doc, text, authority, code):
+    doc = make_doc(text)
+    entities = extract_entities(doc, load_gazetteer(), default_resolver(), None, title_end(doc), None)
+    assert entities.authorities[authority].jurisdiction == code
+    assert not {info.name for info in entities.companies.values()} & {"ICE", "CDC", "USAID", "IRGC"}
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        ("ICE agents detained 40 workers at the Orvane battery plant in Georgia.", {"US"}),
+        ("The president visited Atlanta. Georgia passes a law banning Zindo on state devices.", {"US", "US-GA"}),
+        ("Georgian police detained 40 protesters in Tbilisi; Georgia rejects the EU criticism.", {"GE", "EU"}),
+        ("Russia and Georgia agree to restore direct flights.", {"GE", "RU"}),
+    ],
+)
+def test_georgia_is_the_us_state_only_in_a_story_set_in_the_us(make_doc, text, codes):
+    doc = make_doc(text)
+    entities = extract_entities(doc, load_gazetteer(), default_resolver(), None, title_end(doc), None)
+    assert set(entities.jurisdiction_counts) == codes
+
+
+def test_a_party_is_no_company_but_the_fintech_of_that_name_is(companies):
+    assert "Plaid" not in companies("Plaid Cymru wins the Caerphilly by-election.")
+    assert "Plaid" in companies("Fintech firm Plaid raises $575 million from investors.")
+
+
 def test_a_demonym_before_a_plain_word_stays_in_the_name(companies):
     found = companies(
         "The state sued American Tax Solutions LLC and Bryce Tax Group LLC, which sold tax relief to debtors."

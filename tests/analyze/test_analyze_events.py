@@ -164,9 +164,6 @@ def test_same_event_twice_is_merged(analyze):
     assert len([e for e in result["events"] if e["type"] == "investigation"]) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="known miss since the text classifier's blend (November 2026): the second "
-                   "event's probability stays under the keep threshold, which the blend's fit put above the floor for "
-                   "plain statements; only the most probable type is kept")
 def test_several_events_in_one_article(analyze):
     result = analyze(
         "The European Commission fined Quillbyte 120 million euros for abusing its dominance. "
@@ -177,7 +174,8 @@ def test_several_events_in_one_article(analyze):
     assert ("fine_or_penalty", ("EU",)) in pairs
     assert ("investigation", ("US",)) in pairs
     assert result["relevant"] is True
-    assert result["relevance"] == max(e["confidence"] for e in result["events"])
+    # the blend's gate: P(the story reports any event), fitted apart from the per-type probabilities
+    assert result["relevance"] > 0.5
 
 
 def test_law_coming_into_force_later_is_announced_with_its_date(analyze):
