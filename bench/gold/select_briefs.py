@@ -23,6 +23,12 @@ GROUPS = {
 }
 US = re.compile(r'United States|\bU\.S\.|\bUS\b|Trump|American|Washington|Congress|Senate|Supreme Court of the United')
 chosen = []
+batches: list[list[dict]] = []  # batch N is batches[N - 1]
+
+
+def end_batch():
+    """What was chosen since the previous batch ended is the next batch."""
+    batches.append(chosen[sum(len(b) for b in batches):])
 
 
 def take(pool, n):
@@ -52,7 +58,7 @@ MOVES = re.compile(r"\b(withdraw\w*|pulls? out|exits?\b|ceases? operations|shuts
                    r"data protection|privacy|recall\w*|fines? \w+ (company|firm|bank|group))", re.I)
 take([i for i in items if i['section'] in ('Business and economy', 'Science and technology', 'Law and crime',
                                              'International relations') and MOVES.search(i['text'])], 40)
-batch1 = list(chosen)
+end_batch()
 # batch 2 (labelled later, same seed, batch 1 unchanged): the natural mix of flagged items, more company moves,
 # business news regardless of flag, and a plain random sample of everything (realistic negatives)
 take(flag, 200)
@@ -60,7 +66,7 @@ take([i for i in items if i['section'] in ('Business and economy', 'Science and 
                                              'International relations') and MOVES.search(i['text'])], 100)
 take([i for i in items if i['section'] == 'Business and economy'], 100)
 take(items, 200)
-batch2 = chosen[len(batch1):]
+end_batch()
 # batch 3 (labelled later still, batches 1 and 2 unchanged): more flagged items, items whose wording speaks of
 # when something applies (so that effective dates are measured on more than a handful of events), and another
 # plain random sample of everything
@@ -70,25 +76,26 @@ WHEN = re.compile(r"\b(from|starting|effective|as of|takes? effect|took effect|c
 take(flag, 150)
 take([i for i in items if WHEN.search(i['text'])], 100)
 take(items, 150)
-batch3 = chosen[len(batch1) + len(batch2):]
+end_batch()
 # batch 4: the natural mix again, 100 flagged and 200 drawn at random from everything
 take(flag, 100)
 take(items, 200)
-batch4 = chosen[len(batch1) + len(batch2) + len(batch3):]
+end_batch()
 # batch 5: 200 flagged, 100 company moves, 100 at random
 take(flag, 200)
 take([i for i in items if i['section'] in ('Business and economy', 'Science and technology', 'Law and crime',
                                              'International relations') and MOVES.search(i['text'])], 100)
 take(items, 100)
-batch5 = chosen[len(batch1) + len(batch2) + len(batch3) + len(batch4):]
+end_batch()
 # batch 6: the natural mix again, 200 flagged and 100 at random
 take(flag, 200)
 take(items, 100)
-batch6 = chosen[len(batch1) + len(batch2) + len(batch3) + len(batch4) + len(batch5):]
+end_batch()
 # batch 7: the rest of the flagged items (248 were left) and 200 at random
 take(flag, 400)
 take(items, 200)
-batch7 = chosen[len(batch1) + len(batch2) + len(batch3) + len(batch4) + len(batch5) + len(batch6):]# batch 8 (the flagged items are used up): the sections where policy news is reported, regardless of flag, the
+end_batch()
+# batch 8 (the flagged items are used up): the sections where policy news is reported, regardless of flag, the
 # company moves that were left, and 170 at random from everything
 take([i for i in items if i['section'] in ('Business and economy', 'Science and technology', 'Law and crime',
                                              'International relations') and MOVES.search(i['text'])], 80)
@@ -96,11 +103,11 @@ for sec, n in (('Law and crime', 280), ('Politics and elections', 230), ('Intern
                ('Business and economy', 90), ('Health and environment', 80), ('Science and technology', 40)):
     take([i for i in items if i['section'] == sec], n)
 take(items, 170)
-batch8 = chosen[len(batch1) + len(batch2) + len(batch3) + len(batch4) + len(batch5) + len(batch6) + len(batch7):]
+end_batch()
 
 if __name__ == "__main__":
     import sys
-    batch = {"2": batch2, "3": batch3, "4": batch4, "5": batch5, "6": batch6, "7": batch7, "8": batch8}.get(sys.argv[2], batch1) if sys.argv[1:2] == ["--batch"] else batch1
-    chosen = batch
+    number = int(sys.argv[2]) if sys.argv[1:2] == ["--batch"] else 1
+    chosen = batches[number - 1]
     print(json.dumps([c["id"] for c in chosen]))
     print(len(chosen), n_flag, collections.Counter(c["section"] for c in chosen))

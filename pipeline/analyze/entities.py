@@ -188,7 +188,7 @@ def extract_entities(
     mentions.extend(m for m in found if m.key in companies)
     mentions.sort(key=lambda m: (m.start, -m.end))
 
-    _us_state_georgia(doc, mentions)
+    _us_states_named_like_countries(doc, mentions, resolver)
     authorities: dict[str, AuthorityInfo] = {}
     counts: Counter = Counter()
     for m in mentions:
@@ -230,19 +230,21 @@ def _score_companies(
     return scored
 
 
-def _us_state_georgia(doc: Doc, mentions: list[Mention]) -> None:
-    """"Georgia" alone is the country, unless the story is otherwise set in the United States (a US place,
-    state or authority) and nothing else in it points to the country (Tbilisi, "Georgian"): then it is the
-    US state ("a Hyundai plant in Georgia", "ICE agents in Georgia")."""
-    named = [m for m in mentions if m.kind == "place" and m.code == "GE" and doc[m.start:m.end].text == "Georgia"]
+def _us_states_named_like_countries(doc: Doc, mentions: list[Mention], resolver: PlaceResolver) -> None:
+    """A country whose name is also a US state's ("Georgia") is the country, unless the story is otherwise set in
+    the United States (a US place, state or authority) and nothing else in it points to the country (Tbilisi,
+    "Georgian"): then it is the state ("a Hyundai plant in Georgia", "ICE agents in Georgia")."""
+    named = [(m, state) for m in mentions if m.kind == "place" and m.code and country_of(m.code) != "US"
+             and (state := resolver.state_code(doc[m.start:m.end].text))]
     if not named:
         return
-    others = [m for m in mentions if m.code and m.kind in ("place", "authority") and m not in named]
-    if any(m.code == "GE" for m in others) or not any(m.code == "US" or m.code.startswith("US-") for m in others):
+    others = [m for m in mentions if m.code and m.kind in ("place", "authority") and all(m is not n for n, _ in named)]
+    if not any(country_of(m.code) == "US" for m in others):
         return
-    for m in named:
-        code = _state_or_country(doc, m.start, m.end, "Georgia", "US-GA")
-        m.name, m.code, m.how = code, code, "state"
+    for m, state in named:
+        if not any(o.code == m.code for o in others):
+            code = _state_or_country(doc, m.start, m.end, doc[m.start:m.end].text, state)
+            m.name, m.code, m.how = code, code, "state"
 
 
 def _resolve_generic_authorities(doc: Doc, mentions: list[Mention]) -> None:
