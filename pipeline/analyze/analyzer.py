@@ -39,6 +39,7 @@ class Analyzer:
         self.processes = max(1, processes)
         self._pool: ProcessPoolExecutor | None = None
         self._pool_size = 0
+        self._model_label: str | None = None  # nlp.meta builds a new dict on each read
         register_extensions()
 
     def __enter__(self) -> Analyzer:
@@ -58,6 +59,12 @@ class Analyzer:
         if self._nlp is None:
             self._nlp = load_nlp()
         return self._nlp
+
+    @property
+    def model_label(self) -> str:
+        if self._model_label is None:
+            self._model_label = model_label(self.nlp)
+        return self._model_label
 
     def analyze(self, article: ArticleInput, *, default_published: date | None = None) -> dict:
         return next(self.analyze_many([article], default_published=default_published))
@@ -128,7 +135,7 @@ class Analyzer:
             "jurisdictions": salient_jurisdictions(doc, entities, events),
             "dates": dates,
             "events": [e.as_dict() for e in events],
-            "model": model_label(self.nlp),
+            "model": self.model_label,
         }
 
 

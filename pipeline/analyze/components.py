@@ -26,6 +26,7 @@ from pipeline.analyze.events import MIN_CONFIDENCE, extract_events, rank_events
 from pipeline.analyze.gazetteer import GazetteerMatcher, load_gazetteer
 from pipeline.analyze.places import DEFAULT_PLACES, PlaceResolver, default_resolver
 from pipeline.analyze.ranker import load_model
+from pipeline.analyze.sents import doc_text
 
 _LINE_BREAK = re.compile(r"\s*\n\s*")
 _EXTENSIONS = (
@@ -59,7 +60,7 @@ class ParagraphBreaks:
     """A line break always ends a sentence: titles and list items are not glued to the next line."""
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
+        text = doc_text(doc)
         for match in _LINE_BREAK.finditer(text):
             if match.end() >= len(text):
                 break
@@ -106,7 +107,7 @@ def title_end(doc: Doc) -> int:
     title = (doc._.regwatch_title or "").strip()
     if not title:
         return 0
-    text = doc.text
+    text = doc_text(doc)
     if not text.lstrip().startswith(title):
         return 0
     offset = len(text) - len(text.lstrip()) + len(title)

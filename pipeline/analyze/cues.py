@@ -9,7 +9,8 @@ Add a type by adding its cues here and its actor kind to ``EVENT_TYPES``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import re._parser as _sre_parse  # the standard library's own parser of patterns (as re.compile uses)
+from dataclasses import dataclass, field
 
 EVENT_TYPES: dict[str, str] = {
     "market_exit": "company",
@@ -36,6 +37,63 @@ class Cue:
     pattern: re.Pattern
     strength: float
     requires: frozenset[str] = frozenset()
+    # words one of which every match contains (case-folded), or None: a sentence without any of them is not
+    # searched (most sentences match none of the cues, and a substring test costs far less than a search)
+    keys: frozenset[str] | None = field(default=None, compare=False)
+
+    def search(self, text: str, folded: str) -> re.Match | None:
+        """``pattern.search(text)``; ``folded`` is ``text.casefold()``, computed once per sentence."""
+        if self.keys is not None and not any(key in folded for key in self.keys):
+            return None
+        return self.pattern.search(text)
+
+
+def required_keys(pattern: re.Pattern) -> frozenset[str] | None:
+    """Strings, case-folded, one of which occurs in every match of ``pattern``; None when the pattern can
+    match without any fixed text. Read off the parsed pattern: a run of literal characters is such a string; a
+    group or a repetition at least once needs what its content needs; an alternation needs one of what its
+    branches need; of a sequence's items the one with the longest shortest string is kept."""
+    try:
+        keys = _sequence_keys(_sre_parse.parse(pattern.pattern, pattern.flags))
+    except (TypeError, ValueError, IndexError):  # a parser of another Python version: search every sentence
+        return None
+    return keys if keys and all(keys) else None
+
+
+def _sequence_keys(items) -> frozenset[str] | None:
+    candidates: list[frozenset[str]] = []
+    run: list[str] = []
+    for op, av in items:
+        if op is _sre_parse.LITERAL:
+            run.append(chr(av))
+            continue
+        if run:
+            candidates.append(frozenset({"".join(run).casefold()}))
+            run = []
+        keys = _item_keys(op, av)
+        if keys:
+            candidates.append(keys)
+    if run:
+        candidates.append(frozenset({"".join(run).casefold()}))
+    return max(candidates, key=lambda keys: (min(map(len, keys)), -len(keys)), default=None)
+
+
+def _item_keys(op, av) -> frozenset[str] | None:
+    if op is _sre_parse.SUBPATTERN:
+        return _sequence_keys(av[-1])
+    if op in (_sre_parse.MAX_REPEAT, _sre_parse.MIN_REPEAT):
+        return _sequence_keys(av[2]) if av[0] >= 1 else None
+    if op is _sre_parse.BRANCH:
+        keys: set[str] = set()
+        for branch in av[1]:
+            found = _sequence_keys(branch)
+            if not found:
+                return None
+            keys |= found
+        return frozenset(keys)
+    if op is _sre_parse.IN and all(kind is _sre_parse.LITERAL for kind, _ in av) and len(av) <= 4:
+        return frozenset(chr(code).casefold() for _, code in av)
+    return None
 
 
 # A gap inside one sentence: any character but a stop, yet the points of "$14.9 billion", "U.S.", "Brian E. Murphy"
@@ -44,7 +102,8 @@ _GAP = r"(?:[^.;]|\.(?=\d)|(?<=\b(?-i:[A-Z]))\.|(?<=\b(?:jr|sr|dr|mr|ms|st|vs|no
 
 
 def _cue(type_: str, pattern: str, strength: float, *requires: str) -> Cue:
-    return Cue(type_, re.compile(pattern.replace("[^.;]", _GAP), re.IGNORECASE), strength, frozenset(requires))
+    compiled = re.compile(pattern.replace("[^.;]", _GAP), re.IGNORECASE)
+    return Cue(type_, compiled, strength, frozenset(requires), required_keys(compiled))
 
 
 _LICENCE_NOUN = r"(licen[cs]es?|permits?|registrations?|authori[sz]ations?|certificat(e|es|ion)|approvals?)"

@@ -16,6 +16,8 @@ from functools import lru_cache
 from dateparser.date import DateDataParser
 from spacy.tokens import Doc, Span
 
+from pipeline.analyze.sents import doc_text
+
 logger = logging.getLogger(__name__)
 
 _MONTH = (
@@ -60,9 +62,12 @@ _WHEN = r"( on| in| from| at)?"
 EFFECTIVE_CUE = re.compile(
     r"\b(from|starting( on| from| in)?|start(s|ing)? on|effective( from| on| as of| in)?|as of|as from|"
     r"beginning( on| in)?|begins? on|began on|will begin( on| in)?|"
-    rf"by|no later than|takes? effect{_WHEN}|took effect{_WHEN}|goes into effect{_WHEN}|"
-    rf"went into effect{_WHEN}|(go|goes|went|come|comes|came) in ?to (force|effect){_WHEN}|"
-    rf"enters? into force{_WHEN}|entered into force{_WHEN}|in force (from|on|in)|appl(y|ies|ied) from|"
+    rf"by|no later than|(takes?|taking) effect{_WHEN}|took effect{_WHEN}|(goes|going) into effect{_WHEN}|"
+    rf"went into effect{_WHEN}|(go|goes|went|come|comes|came|coming) in ?to (force|effect){_WHEN}|"
+    rf"(enters?|entering)( into)? force{_WHEN}|entered( into)? force{_WHEN}|in force (from|on|in)|"
+    rf"appl(y|ies|ied) from|"
+    # a change put off to a later day: "postpones the tariffs until July 9", "delayed to 1 March"
+    rf"(postpon|delay|defer)\w*\b([^.;]{{0,60}}\s)?(until|till|to)|"
     rf"will apply{_WHEN}|kicks? in{_WHEN}|go(es)? live{_WHEN}|"
     rf"will be (introduced|implemented|banned|phased out|in place|enforced|required|imposed|lifted|levied|"
     rf"applied|abolished|scrapped|prohibited|mandatory|restricted|blocked|suspended){_WHEN})\s*(the\s+)?$",
@@ -76,9 +81,9 @@ EFFECTIVE_NEAR = re.compile(
 )
 # An effect stated without a date ("the law takes effect") happens on the day of the story.
 EFFECT_TODAY = re.compile(
-    r"\b(takes effect|take effect|comes into (force|effect)|come into (force|effect)|enters into force|"
-    r"enter into force|goes into effect|go into effect|kicks in|implements|(is|are) implemented|"
-    r"with immediate effect|effective immediately)\b"
+    r"\b(takes effect|take effect|comes into (force|effect)|come into (force|effect)|enters( into)? force|"
+    r"enter( into)? force|goes into effect|go into effect|kicks in|implements|(is|are) implemented|"
+    r"with immediate effect|effective immediately|expires|lapses)\b"
     r"(?!\s+(on|from|at|by|next|later|after|when|once|within|\d))"
     # "in Bolivia" is a place, "in March" or "in 30 days" a later time
     r"(?!\s+in\s+(\d|a |an |the (coming|next|new|first|second|third|fourth)|early|late|mid|"
@@ -92,7 +97,7 @@ _SEASON_BEFORE = re.compile(
 # The effect told after the date: "On 1 July, the new law takes effect", "2026 is when the tax kicks in".
 EFFECTIVE_AFTER = re.compile(
     r"^[\s,]*((is|was)\s+when\s+)?(the\s+)?([\w'-]+\s+){0,5}?(will\s+)?(takes? effect|took effect|"
-    r"(comes?|came|goes|went|enters?|entered) in ?to (force|effect)|enters? into force|entered into force|"
+    r"(comes?|came|goes|went|enters?|entered) in ?to (force|effect)|enters?( into)? force|entered( into)? force|"
     r"kicks? in|becomes? effective|became effective)\b",
     re.IGNORECASE,
 )
@@ -102,6 +107,7 @@ _RANGE_AFTER = re.compile(r"^\s*(to|until|till|through|thru|and)\b|^\s*[-\u2013]
 _RANGE_INSIDE = re.compile(r"\w\s+(to|until|till|through|thru)\s+\w|\w\s*[-\u2013]\s*(\d|[A-Z])", re.IGNORECASE)
 _RANGE_SPLIT = re.compile(r"\s+(?:to|until|till|through)\s+(?=\S)|\s*\u2013\s*", re.IGNORECASE)
 _BARE_FROM = re.compile(r"(from|between)(\s+the)?", re.IGNORECASE)
+_BARE_BY = re.compile(r"by(\s+the)?", re.IGNORECASE)
 # "a memo from Monday", "figures from March": a bare "from" after a record's noun dates the record.
 _RECORD_FROM = re.compile(
     r"\b(memo|memorandum|letter|report|statement|order|ruling|decision|data|figures|email|message|post|speech|"
@@ -202,6 +208,30 @@ def resolve_date_text(text: str, base: date, future: bool = False) -> tuple[str,
     return value.isoformat(), "day"
 
 
+# A stretch of time counted from the story's day, read only where the words say it is still to come: "in 30
+# days" after "takes effect" is a day; "30 days" after "jailed for" or "from 90 days to 30" is no date at all.
+_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                 "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "eighteen": 18,
+                 "twenty": 20, "thirty": 30, "sixty": 60, "ninety": 90}
+_COUNT = r"(?P<n>\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")\s+(?P<unit>day|week|month|year)s?(?:'s|')?"
+_AHEAD = re.compile(
+    rf"^(?:(?:in|within|after)\s+{_COUNT}(?:\s+(?:time|later|from now))?"
+    r"|the (?:following|next) (?P<next>day)|the following (?P<following>week|month|year))$"
+)
+_COUNTED = re.compile(rf"^{_COUNT}", re.IGNORECASE)  # "30 days", whose "in" the NER leaves out
+
+
+def _ahead(base: date, match: re.Match) -> tuple[str, str] | None:
+    unit = match.group("unit") or match.group("next") or match.group("following")
+    n = int(_NUMBER_WORDS.get(match.group("n"), match.group("n"))) if match.group("n") else 1
+    if unit in ("day", "week"):
+        return date.fromordinal(base.toordinal() + n * (7 if unit == "week" else 1)).isoformat(), "day"
+    if unit == "month":
+        months = base.year * 12 + base.month - 1 + n
+        return f"{months // 12:04d}-{months % 12 + 1:02d}", "month"
+    return f"{base.year + n:04d}", "year"
+
+
 def _month_number(word: str) -> int:
     return _MONTHS.index(word[:3].lower()) + 1
 
@@ -220,6 +250,8 @@ def _nearest_year(base: date, month: int) -> int:
 def _special_date(text: str, base: date, future: bool = False) -> tuple[str, str] | None:
     """The expressions dateparser gets wrong or misses, resolved against ``base``."""
     lowered = text.lower()
+    if future and (match := _AHEAD.match(lowered)):  # "take effect in 30 days", "the following day"
+        return _ahead(base, match)
     while lowered.startswith(("on ", "from ", "by ", "since ", "until ", "in ")):
         lowered = lowered.split(" ", 1)[1]
     if _SAME_DAY.match(lowered):
@@ -278,7 +310,10 @@ def _special_date(text: str, base: date, future: bool = False) -> tuple[str, str
 def date_kind(doc: Doc, span: Span, published: date | None = None) -> str:
     """``effective`` / ``announcement`` / ``other`` from the few words before the date (and, for a date that
     opens its clause, the words after it). A bare "from" before a range that began before ``published`` is a
-    period of conduct ("abused its position from 2019 to 2023"), not the start of a change."""
+    period of conduct ("abused its position from 2019 to 2023"), not the start of a change, and a bare "by" before
+    a day already past is a deadline that was missed."""
+    if names_a_text(span):
+        return "other"
     window_start = max(span.sent.start, span.start - 8)
     before = _SEASON_BEFORE.sub("", doc[window_start : span.start].text)
     cue = EFFECTIVE_CUE.search(before)
@@ -286,12 +321,43 @@ def date_kind(doc: Doc, span: Span, published: date | None = None) -> str:
         bare = cue is not None and _BARE_FROM.fullmatch(cue.group(0).strip()) and not EFFECTIVE_NEAR.search(before)
         if bare and (_RECORD_FROM.search(before) or (_is_range(doc, span) and _began_before(span.text, published))):
             return "other"
+        if (cue is not None and _BARE_BY.fullmatch(cue.group(0).strip()) and not EFFECTIVE_NEAR.search(before)
+                and _began_before(span.text, published)):
+            return "other"  # a deadline already past ("failed to adopt the law by 2021") starts nothing
         return "effective"
     if ANNOUNCEMENT_CUE.search(before):
         return "announcement"
-    if _effect_follows(doc, span):
+    if _effect_follows(doc, span) or _future_change(doc, span):
         return "effective"
     return "other"
+
+
+# "will replace the lev as the official currency on 1 January", "will officially join the bloc in October": a
+# change still to come, dated. Not the day of a step on the way ("will vote on", "will meet in").
+_FUTURE_CHANGE = re.compile(
+    r"\bwill\s+(?:\w+ly\s+)?(?!(?:announce|decide|vote|meet|hold|discuss|consider|publish|review|debate|hear|rule|"
+    r"visit|travel|host|sign|talk|speak|present|release|report|respond|appear|testify|say|tell|make|"
+    r"be\s+(?:held|announced|published|decided|discussed|reviewed|heard|signed|released))\b)[a-z]+\b"
+    r"[^,;:]*\s(?:on|in|from|at)(?:\s+the)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _future_change(doc: Doc, span: Span) -> bool:
+    before = doc[max(span.sent.start, span.start - 14) : span.start].text
+    return bool(_FUTURE_CHANGE.search(before)) and not _REPORTING.search(before)
+
+
+# The year in the title of a law or a treaty ("the Renters' Rights Act 2025") dates the text, not the change.
+_TITLE_WORDS = frozenset({"act", "law", "bill", "treaty", "regulation", "regulations", "directive", "code", "order",
+                          "agreement", "accord", "convention", "protocol", "ordinance", "decree", "amendment"})
+
+
+def names_a_text(span: Span) -> bool:
+    """A bare year right after a title-case "Act", "Treaty", "Directive" ...: part of the text's name."""
+    before = span.doc[span.start - 1] if span.start > 0 else None
+    return (before is not None and before.is_title and before.lower_ in _TITLE_WORDS
+            and bool(re.fullmatch(r"(19|20)\d\d", span.text.strip())))
 
 
 def _is_range(doc: Doc, span: Span) -> bool:
@@ -332,7 +398,10 @@ def resolve_dates(doc: Doc, published: date) -> list[ResolvedDate]:
     found = []
     for ent in [*(e for e in doc.ents if e.label_ == "DATE"), *_untagged_seasons(doc)]:
         kind = date_kind(doc, ent, published)
-        resolved = resolve_date_text(ent.text, published, kind == "effective" and _future_context(doc, ent))
+        text = ent.text
+        if ent.start > 0 and doc[ent.start - 1].lower_ in ("in", "within", "after") and _COUNTED.match(text):
+            text = f"{doc[ent.start - 1].lower_} {text}"
+        resolved = resolve_date_text(text, published, kind == "effective" and _future_context(doc, ent))
         if resolved is None:
             continue
         iso, precision = resolved
@@ -344,7 +413,7 @@ def _untagged_seasons(doc: Doc) -> list[Span]:
     """The year of "in the autumn 2014" when the NER tagged no date there: small models miss such years."""
     tagged = {i for ent in doc.ents if ent.label_ == "DATE" for i in range(ent.start, ent.end)}
     spans = []
-    for match in _SEASON_YEAR.finditer(doc.text):
+    for match in _SEASON_YEAR.finditer(doc_text(doc)):
         span = doc.char_span(match.start(1), match.end(1), alignment_mode="expand")
         if span is not None and len(span) and not any(i in tagged for i in range(span.start, span.end)):
             spans.append(span)

@@ -23,7 +23,7 @@ DATA = Path(__file__).parent / "data"
 ENCODER_PATH = DATA / "text_encoder.onnx"
 TOKENIZER_PATH = DATA / "text_tokenizer.json"
 ENCODER_META = DATA / "text_encoder.json"
-FOLD0_PATH = DATA / "text_encoder_fold0.json"
+OOF_PATH = DATA / "text_encoder_oof.json"  # out-of-fold probabilities of the tune items (training only)
 MAX_TOKENS = 128
 
 logger = logging.getLogger(__name__)
@@ -51,8 +51,8 @@ class TextEncoder:
 
     def batch(self, texts: list[str]) -> list[dict[str, float]]:
         """Several texts in one run. The 8-bit activations are scaled per run, so a text's probabilities move
-        by up to a few hundredths with its neighbours: the analyzer reads one text at a time, so that a
-        story's result never depends on what it was analysed with."""
+        by up to about 0.05 with its neighbours: the analyzer reads one text at a time, so that a story's
+        result never depends on what it was analysed with."""
         if not texts:
             return []
         encodings = self.tokenizer.encode_batch([t or " " for t in texts])

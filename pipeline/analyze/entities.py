@@ -39,6 +39,7 @@ from pipeline.analyze.names import (
     plausible_company_name,
 )
 from pipeline.analyze.places import PlaceResolver, country_of
+from pipeline.analyze.sents import doc_text
 from pipeline.analyze.sents import sentences as sentences_of
 
 PLACE_LABELS = {"GPE", "LOC", "NORP"}
@@ -170,7 +171,7 @@ def extract_entities(
         if any(i in covered for i in range(ent.start, ent.end)):
             continue
         mentions.extend(_classify_entity(doc, ent, gazetteer, resolver))
-    text = doc.text  # Doc.text joins every token again on each call
+    text = doc_text(doc)
     mentions.extend(_suffixed_names(doc, text, mentions, covered))
     mentions.extend(_cued_names(doc, text, mentions, covered, gazetteer, resolver))
     mentions.extend(_described_after(doc, text, mentions, covered, gazetteer, resolver))
@@ -833,11 +834,15 @@ _FORMER_NAME = re.compile(
     r"d/b/a|trading as|also known as)\s+$",
     re.IGNORECASE,
 )
+_FORMER_NAME_ANYWHERE = re.compile(_FORMER_NAME.pattern.removesuffix("$"), re.IGNORECASE)
+_ABBREVIATION = re.compile(r"\(([A-Z][\w&.\-]{1,12})\)")
 
 
 def _merge_former_names(text: str, companies: dict[str, CompanyInfo]) -> None:
     """ "Brellin, formerly known as Quastor, ..." and "Brellin LLC, which did business as quastor.com": one business
     under two names; the first name stays."""
+    if not _FORMER_NAME_ANYWHERE.search(text):
+        return  # no such words in the text: no name to search for (each search compiles a pattern)
     for key, info in list(companies.items()):
         if key not in companies:
             continue
@@ -893,12 +898,14 @@ def _looks_like_person(span: Span, gazetteer: Gazetteer) -> bool:
 
 def _merge_abbreviations(text: str, companies: dict[str, CompanyInfo]) -> None:
     """ "Dun & Bradstreet (D&B)": the abbreviation is another surface of the same company."""
+    if not _ABBREVIATION.search(text):
+        return  # no "(ABC)" in the text
     for key, info in list(companies.items()):
         if key not in companies:
             continue
         for surface in [s for s in info.surfaces if len(s) > 3]:
             for match in re.finditer(
-                re.escape(surface) + r"(?:,?\s+[A-Za-z]{2,4}\.?)?\s*\(([A-Z][\w&.\-]{1,12})\)", text
+                re.escape(surface) + r"(?:,?\s+[A-Za-z]{2,4}\.?)?\s*" + _ABBREVIATION.pattern, text
             ):
                 abbreviation = match.group(1)
                 info.surfaces[abbreviation] += 0

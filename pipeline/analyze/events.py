@@ -30,11 +30,12 @@ from pipeline.analyze.cues import (
     SUPPRESSES,
     Cue,
 )
-from pipeline.analyze.dates import EFFECT_TODAY, ResolvedDate
+from pipeline.analyze.dates import EFFECT_TODAY, ResolvedDate, names_a_text
 from pipeline.analyze.encoder import TextEncoder
 from pipeline.analyze.entities import DocEntities, Mention
 from pipeline.analyze.places import country_of, default_resolver, jurisdiction_name
 from pipeline.analyze.ranker import Candidate, DocView, EventModel
+from pipeline.analyze.sents import doc_text
 from pipeline.analyze.sents import sentences as sentences_of
 
 MIN_CONFIDENCE = 0.5
@@ -92,19 +93,23 @@ def title_types(title: str | None) -> set[str]:
     """Event types whose cues appear in the title: support for the same type in the body."""
     if not title:
         return set()
-    return {cue.type for cue in CUES if cue.strength >= 0.6 and cue.pattern.search(title)}
+    folded = title.casefold()
+    return {cue.type for cue in CUES if cue.strength >= 0.6 and cue.search(title, folded)}
 
 
 def find_cues(sentence: Span, entities: DocEntities) -> list[tuple[Cue, int]]:
     """The strongest matching cue per type, with the token index where it starts."""
     text = sentence.text
-    has_money = bool(MONEY.search(text)) or any(e.label_ == "MONEY" for e in sentence.ents)
-    places = entities.within(sentence.start, sentence.end, ("place",))
+    folded = text.casefold()
     best: dict[str, tuple[Cue, int]] = {}
+    has_money = places = None  # read when a cue that needs them matches
     for cue in CUES:
-        match = cue.pattern.search(text)
+        match = cue.search(text, folded)
         if match is None:
             continue
+        if has_money is None:
+            has_money = bool(MONEY.search(text)) or any(e.label_ == "MONEY" for e in sentence.ents)
+            places = entities.within(sentence.start, sentence.end, ("place",))
         token = _token_at(sentence, match.start())
         cue_end = _token_at(sentence, max(match.start(), match.start() + len(match.group(0).rstrip()) - 1))
         if "money" in cue.requires and not has_money:
@@ -196,7 +201,7 @@ def view_text(text: str, title: str | None) -> str:
 
 
 def doc_view(doc: Doc, events: list[Event], title: str | None) -> DocView:
-    text = view_text(doc.text, title)
+    text = view_text(doc_text(doc), title)
     in_title = title_types(title)
     view = DocView(text=text, words=len(text.split()))
     for event in events:
@@ -211,6 +216,12 @@ def doc_view(doc: Doc, events: list[Event], title: str | None) -> DocView:
         c.lead = c.lead or event.sentence_index < _LEAD_SENTENCES
         c.title = c.title or event.in_title or event.type in in_title
     return view
+
+
+def _by_confidence(event: Event) -> tuple[float, int]:
+    """Most confident first, then in text order. Confidences equal to 9 places count as equal: the classifier's
+    last bits vary with what ran before it in the process, and the order must not."""
+    return -round(event.confidence, 9), event.sentence_index
 
 
 def select_events(
@@ -229,7 +240,7 @@ def select_events(
             for event in kept:
                 if event.type == top:  # kept by the gate: its confidence stays its own probability
                     event.confidence = probs[top] * event.confidence / model.threshold_for(top)
-            return sorted(kept, key=lambda e: (-e.confidence, e.sentence_index))
+            return sorted(kept, key=_by_confidence)
     kept: list[Event] = []
     for event_type, p in probs.items():
         if p <= 0.0 or p < model.threshold_for(event_type):
@@ -250,7 +261,7 @@ def select_events(
                 places.update(other.jurisdictions)
                 other.confidence = p * other.confidence_raw / max(best.confidence_raw, 1e-6)
                 kept.append(other)
-    return sorted(kept, key=lambda e: (-e.confidence, e.sentence_index))
+    return sorted(kept, key=_by_confidence)
 
 
 def fallback_event(
@@ -351,7 +362,7 @@ def merge_events(events: list[Event]) -> list[Event]:
             kept.in_title, kept.sentence_index = event.in_title, event.sentence_index
         kept.confidence = min(0.99, max(kept.confidence, event.confidence) + 0.03)
         kept.confidence_raw = kept.confidence
-    return sorted(merged.values(), key=lambda e: (-e.confidence, e.sentence_index))
+    return sorted(merged.values(), key=_by_confidence)
 
 
 def _build_event(
@@ -745,7 +756,8 @@ def _effective_date(dates: list[ResolvedDate], sentence: Span, published: date |
         published is not None
         and EFFECT_TODAY.search(sentence.text)
         and not STATUS_MODAL.search(sentence.text)
-        and not any(sentence.start <= d.start < sentence.end for d in dates)
+        and not any(sentence.start <= d.start < sentence.end and not names_a_text(sentence.doc[d.start : d.end])
+                    for d in dates)
     ):
         return published.isoformat()
     doc = sentence.doc

@@ -32,7 +32,7 @@ from pipeline.analyze.company_model import CompanyModel
 from pipeline.analyze.components import register_extensions
 from pipeline.analyze.cues import EVENT_TYPES
 from pipeline.analyze.dates import parse_published
-from pipeline.analyze.encoder import FOLD0_PATH
+from pipeline.analyze.encoder import OOF_PATH
 from pipeline.analyze.events import Event, doc_view, fallback_event, raw_candidates, select_events
 from pipeline.analyze.model import build_pipeline, load_base
 from pipeline.analyze.ranker import (
@@ -456,7 +456,7 @@ def build(samples: list[Sample]) -> EventModel:
 
 
 def gold_hash(ids: Sequence[str]) -> str:
-    """A short fingerprint of a set of tune item ids: which labels a fold-0 file was built from."""
+    """A short fingerprint of a set of tune item ids: which labels an out-of-fold file was built from."""
     return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()[:16]
 
 
@@ -464,9 +464,9 @@ def _gold_hash(samples: list[Sample]) -> str:
     return gold_hash([s.item.id for s in samples if not _is_seed(s)])
 
 
-def load_fold0(samples: list[Sample], path: Path = FOLD0_PATH) -> dict[str, dict[str, float]] | None:
-    """The fine-tuned classifier's probabilities for the fold-0 tune items, from a network that did not see
-    them (``train_text.py``); None, with the reason logged, when absent or built from other gold labels."""
+def load_out_of_fold(samples: list[Sample], path: Path = OOF_PATH) -> dict[str, dict[str, float]] | None:
+    """The fine-tuned classifier's probabilities for the tune items, each from a network that did not see it
+    (``train_text.py``); None, with the reason logged, when absent or built from other gold labels."""
     if not path.exists():
         logger.warning("no %s: the model is built without the text classifier's blend", path.name)
         return None
@@ -478,47 +478,71 @@ def load_fold0(samples: list[Sample], path: Path = FOLD0_PATH) -> dict[str, dict
     return {item: dict(zip(LABELS, probs, strict=True)) for item, probs in data["probabilities"].items()}
 
 
-def fit_blend(samples: list[Sample], model: EventModel, fold0: dict[str, dict[str, float]]) -> tuple[EventModel, dict]:
-    """How far to trust the fine-tuned text classifier against the cue ranker, and the keep threshold of the
-    blend, fitted on the fold-0 tune items, which neither the classifier (``train_text.py``) nor the ranker
-    used here (built on the other folds) had seen. Returns ``model`` with the blend, and the fold-0 scores with
-    and without it (the threshold is chosen on the same items, so the "with" figures lean optimistic)."""
-    held = [s for s in samples if not _is_seed(s) and fold_of(s.item.id) == 0 and s.item.id in fold0]
-    ranker = build([s for s in samples if _is_seed(s) or fold_of(s.item.id) != 0])
-    bow = [ranker.text_probs(s.view.text) for s in held]
-    ranked = [ranker.judge(s.view, text)[0] for s, text in zip(held, bow, strict=True)]
+def fit_blend(samples: list[Sample], model: EventModel, oof: dict[str, dict[str, float]]) -> tuple[EventModel, dict]:
+    """How far to trust the fine-tuned text classifier against the cue ranker, and the keep thresholds of the
+    blend, fitted on every tune item with an out-of-fold probability: the item's classifier (``train_text.py``)
+    and its ranker (built here on the other folds) had not seen it. Returns ``model`` with the blend, and the
+    scores without and with it on those items (the thresholds are chosen on the same items, so the "with"
+    figures lean optimistic)."""
+    held = [s for s in samples if not _is_seed(s) and s.item.id in oof]
+    rankers = {k: build([s for s in samples if _is_seed(s) or fold_of(s.item.id) != k])
+               for k in sorted({fold_of(s.item.id) for s in held})}
+    ranker_of = [rankers[fold_of(s.item.id)] for s in held]
+    bow = [r.text_probs(s.view.text) for s, r in zip(held, ranker_of, strict=True)]
+    ranked = [r.judge(s.view, text)[0] for s, r, text in zip(held, ranker_of, bow, strict=True)]
     x, y = [], []
-    for s, probs in zip(held, ranked, strict=True):
+    for s, r, probs in zip(held, ranker_of, ranked, strict=True):
         gold = {e.type for e in s.item.events}
-        classified = fold0[s.item.id]
+        classified = oof[s.item.id]
         for t in TYPES:
-            if ranker.head is not None and t in ranker.head.types:
+            if r.head is not None and t in r.head.types:
                 continue
             x.append([logit(probs[t]), logit(classified[t]), logit(classified[RELEVANT])])
             y.append(1.0 if t in gold else 0.0)
     weights = tuple(map(float, fit_ranker(np.array(x), np.array(y))))
-    gate_x = [[logit(fold0[s.item.id][RELEVANT]), logit(max(probs.values()))]
+    gate_x = [[logit(oof[s.item.id][RELEVANT]), logit(max(probs.values()))]
               for s, probs in zip(held, ranked, strict=True)]
     gate = tuple(map(float, fit_ranker(np.array(gate_x), np.array([1.0 if s.item.relevant else 0.0 for s in held]))))
-    blended = replace(ranker, blend=Blend(weights, gate))
-    rows = [(s, *blended.judge(s.view, text, fold0[s.item.id])) for s, text in zip(held, bow, strict=True)]
-    best = None
-    for gate_threshold in THRESHOLDS:
-        for threshold in THRESHOLDS:
-            trial = replace(blended, blend=Blend(weights, gate, gate_threshold)).with_threshold(threshold)
-            objective = _objective(held, [predict(s, trial, p, r) for s, p, r in rows])
-            if best is None or objective > best[0] + 1e-9:
-                best = (objective, threshold, gate_threshold)
+    blended = {k: replace(r, blend=Blend(weights, gate)) for k, r in rankers.items()}
+    rows = [(s, *blended[fold_of(s.item.id)].judge(s.view, text, oof[s.item.id]))
+            for s, text in zip(held, bow, strict=True)]
+
+    def objective(threshold: float, gate_threshold: float) -> float:
+        trials = {k: replace(b, blend=Blend(weights, gate, gate_threshold)).with_threshold(threshold)
+                  for k, b in blended.items()}
+        return _objective(held, [predict(s, trials[fold_of(s.item.id)], p, r) for s, p, r in rows])
+
+    best = _coordinate_search(objective)
     blend = Blend(weights, gate, best[2])
-    chosen = replace(blended, blend=blend).with_threshold(best[1])
+    chosen = {k: replace(b, blend=blend).with_threshold(best[1]) for k, b in blended.items()}
     report = {
-        "items": len(held),
-        "without": summary(held, [predict(s, ranker) for s in held])["all"],
-        "with": summary(held, [predict(s, chosen, p, r) for s, p, r in rows])["all"],
+        "items": len(held), "folds": sorted(rankers),
+        "without": summary(held, [predict(s, r) for s, r in zip(held, ranker_of, strict=True)])["all"],
+        "with": summary(held, [predict(s, chosen[fold_of(s.item.id)], p, r) for s, p, r in rows])["all"],
         "weights": [round(w, 3) for w in weights], "gate": [round(w, 3) for w in gate],
         "threshold": best[1], "gate_threshold": best[2],
     }
     return replace(model, blend=blend, threshold=best[1]), report
+
+
+def _coordinate_search(objective, start: float = 0.5, rounds: int = 4) -> tuple[float, float, float]:
+    """(objective, threshold, gate threshold): the best gate threshold on ``THRESHOLDS`` for the current keep
+    threshold, then the best keep threshold for that gate, until neither moves (a fifth of the full grid's
+    trials, each of which runs the selection on every tune item)."""
+    threshold = gate_threshold = start
+    best = (objective(threshold, gate_threshold), threshold, gate_threshold)
+    for _ in range(rounds):
+        moved = False
+        for which in ("gate", "keep"):
+            for value in THRESHOLDS:
+                trial = (threshold, value) if which == "gate" else (value, gate_threshold)
+                score = objective(*trial)
+                if score > best[0] + 1e-9:
+                    best, moved = (score, *trial), True
+            threshold, gate_threshold = best[1], best[2]
+        if not moved:
+            break
+    return best
 
 
 def predict(
@@ -629,10 +653,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     company_path.write_text(json.dumps(company_model.to_json(), separators=(",", ":")) + "\n", encoding="utf-8")
     print(f"wrote {company_path} ({company_path.stat().st_size / 1024:.1f} KiB)")
     model = build(samples)
-    fold0 = None if args.no_blend else load_fold0(samples)
-    if fold0 is not None:
-        model, meta["blend_fold0"] = fit_blend(samples, model, fold0)
-        print("fold 0 of tune, without and with the text classifier:", json.dumps(meta["blend_fold0"]))
+    oof = None if args.no_blend else load_out_of_fold(samples)
+    if oof is not None:
+        model, meta["blend"] = fit_blend(samples, model, oof)
+        print("tune items out of fold, without and with the text classifier:", json.dumps(meta["blend"]))
     model.meta = meta
     Path(args.output).write_text(json.dumps(model.to_json(), separators=(",", ":")) + "\n", encoding="utf-8")
     size = Path(args.output).stat().st_size

@@ -88,3 +88,67 @@ def test_effective_dates_are_told_from_announcement_dates(make_doc):
     kinds = {d.text: d.kind for d in doc._.regwatch_dates}
     assert kinds["3 March"] == "announcement"
     assert kinds["1 July"] == "effective"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("in 30 days", ("2021-09-04", "day")),
+        ("within two weeks", ("2021-08-19", "day")),
+        ("in six months", ("2022-02", "month")),
+        ("after a year", ("2022", "year")),
+        ("the following day", ("2021-08-06", "day")),
+    ],
+)
+def test_a_stretch_of_time_still_to_come_counts_from_the_story(text: str, expected: tuple[str, str]):
+    assert resolve_date_text(text, BASE, future=True) == expected
+    assert resolve_date_text(text, BASE) is None  # not said to be ahead: no date
+
+
+@pytest.mark.parametrize(
+    ("text", "published", "expected"),
+    [
+        # "enters force", without "into"
+        ("A ban on the sale of disposable vapes enters force in Norway.", "2026-05-01", "2026-05-01"),
+        ("Farland's parliament passed the vape bill. The age limits will enter force on January 1, 2027.",
+         "2026-04-21", "2027-01-01"),
+        # "taking effect", a month named without a year after the story's month: the next one
+        ("Japan approves new election rules, with the measures taking effect in March.", "2026-07-14", "2027-03"),
+        # a stretch of time in the next sentence
+        ("Canada signs an order imposing 25% tariffs on Sylvanian steel. The duties take effect in 30 days.",
+         "2026-07-20", "2026-08-19"),
+        # a change put off to a later day
+        ("The finance minister says the 50% tariffs on Sylvanian goods will be postponed until July 9.",
+         "2025-05-26", "2025-07-09"),
+        # the year in a law's title is not a date of the change
+        ("The Tenancy Act 2025 formally enters force in Norway, banning no-fault evictions.", "2026-05-01",
+         "2026-05-01"),
+    ],
+)
+def test_effective_dates_of_events(analyze, text: str, published: str, expected: str):
+    result = analyze(text, published=published)
+    assert expected in {e["effective_date"] for e in result["events"]}, result["events"]
+
+
+def test_a_missed_deadline_and_a_span_of_days_are_no_effective_dates(make_doc):
+    doc = make_doc("The court fined Farland 34 million euros for failing to adopt the whistleblower law by 2021.",
+                   published=date(2025, 3, 6))
+    assert [(d.date, d.kind) for d in doc._.regwatch_dates] == [("2021", "other")]
+    doc = make_doc("Farland shortens the permitted stay for visitors from 90 days to 30 days.",
+                   published=date(2025, 12, 23))
+    assert doc._.regwatch_dates == []
+    doc = make_doc("The rules must be adopted by the end of 2025, the ministry said.", published=date(2025, 3, 6))
+    assert [(d.date, d.kind) for d in doc._.regwatch_dates] == [("2025", "effective")]
+
+
+def test_a_dated_change_still_to_come_is_effective_but_not_a_dated_step_on_the_way(make_doc):
+    doc = make_doc("Parliament approves the request; the euro will replace the krona as the official currency on "
+                   "1 January 2027.", published=date(2026, 7, 8))
+    assert [(d.date, d.kind) for d in doc._.regwatch_dates] == [("2027-01-01", "effective")]
+    doc = make_doc("Farland will officially join the customs union in October.", published=date(2026, 5, 27))
+    assert [(d.date, d.kind) for d in doc._.regwatch_dates] == [("2026-10", "effective")]
+    doc = make_doc("The committee will vote on the bill on 12 June.", published=date(2026, 5, 27))
+    assert [d.kind for d in doc._.regwatch_dates] == ["other"]
+    doc = make_doc("The ministers will meet in Brussels in October to discuss the tariffs.",
+                   published=date(2026, 5, 27))
+    assert [d.kind for d in doc._.regwatch_dates] == ["other"]

@@ -55,15 +55,55 @@ def test_weighted_logistic_regression_ignores_rows_of_weight_zero():
     assert without[0] > with_noise[0] > 0
 
 
+def differences(built, shipped, path: str = "", tolerance: float = 1e-4) -> list[str]:
+    """Where two JSON documents differ: any structure, string or integer, or a number by more than
+    ``tolerance`` (the solvers add in single precision, in an order that depends on the processor's vector
+    width, so the last kept digit of a few weights can differ between processors)."""
+    if isinstance(built, dict) and isinstance(shipped, dict):
+        if set(built) != set(shipped):
+            return [f"{path}: keys {sorted(set(built) ^ set(shipped))}"]
+        return [d for key in built for d in differences(built[key], shipped[key], f"{path}/{key}", tolerance)]
+    if isinstance(built, list) and isinstance(shipped, list):
+        if len(built) != len(shipped):
+            return [f"{path}: {len(built)} items, shipped {len(shipped)}"]
+        pairs = enumerate(zip(built, shipped, strict=True))
+        return [d for i, (a, b) in pairs for d in differences(a, b, f"{path}[{i}]", tolerance)]
+    if isinstance(built, float) or isinstance(shipped, float):
+        ok = isinstance(built, int | float) and isinstance(shipped, int | float) and abs(built - shipped) <= tolerance
+        return [] if ok else [f"{path}: {built} != {shipped}"]
+    return [] if built == shipped else [f"{path}: {built!r} != {shipped!r}"]
+
+
+def test_differences_names_what_differs():
+    assert differences({"a": [1.0, 2.0], "b": "x"}, {"a": [1.00001, 2.0], "b": "x"}) == []
+    assert differences({"a": [1.0, 2.0]}, {"a": [1.001, 2.0]}) == ["/a[0]: 1.0 != 1.001"]
+    assert differences({"t": 0.5, "b": "x"}, {"t": 0.5, "b": "y"}) == ["/b: 'x' != 'y'"]
+    assert differences({"a": 1}, {"c": 1}) == [": keys ['a', 'c']"]
+
+
 def test_the_shipped_models_are_what_the_command_builds(tmp_path):
-    """Reproducible: the command rebuilds both model files byte for byte from the gold tune split and seeds."""
+    """Reproducible: the command rebuilds both model files from the gold tune split and seeds (byte for byte on
+    the processor that built them; elsewhere to within 1e-4 per number)."""
     events, companies = tmp_path / "event_model.json", tmp_path / "company_model.json"
     train.main(["--no-cv", "--output", str(events), "--company-output", str(companies)])
     shipped = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     rebuilt = json.loads(events.read_text(encoding="utf-8"))
     shipped.pop("meta"), rebuilt.pop("meta")  # the cross-validated figures are left out with --no-cv
-    assert rebuilt == shipped
+    assert differences(rebuilt, shipped) == []
     shipped_companies = json.loads((MODEL_PATH.parent / "company_model.json").read_text(encoding="utf-8"))
-    assert json.loads(companies.read_text(encoding="utf-8"))["weights"] == shipped_companies["weights"]
+    built_companies = json.loads(companies.read_text(encoding="utf-8"))
+    assert differences(built_companies["weights"], shipped_companies["weights"]) == []
     assert len(shipped["ranker_weights"]) == len(shipped["ranker_features"]) + 1
     assert set(shipped["head"]["types"]) <= set(TYPES)
+
+
+def test_the_blend_thresholds_are_found_one_after_the_other():
+    calls = []
+
+    def objective(threshold: float, gate_threshold: float) -> float:
+        calls.append((threshold, gate_threshold))
+        return -abs(threshold - 0.4) - 2 * abs(gate_threshold - 0.425)
+
+    best = train._coordinate_search(objective)
+    assert best[1:] == (0.4, 0.425)
+    assert len(calls) < len(train.THRESHOLDS) ** 2 / 4
