@@ -349,6 +349,7 @@ def _future_change(doc: Doc, span: Span) -> bool:
 
 
 # The year in the title of a law or a treaty ("the Renters' Rights Act 2025") dates the text, not the change.
+_BARE_YEAR = re.compile(r"(19|20)\d\d")
 _TITLE_WORDS = frozenset({"act", "law", "bill", "treaty", "regulation", "regulations", "directive", "code", "order",
                           "agreement", "accord", "convention", "protocol", "ordinance", "decree", "amendment"})
 
@@ -357,7 +358,7 @@ def names_a_text(span: Span) -> bool:
     """A bare year right after a title-case "Act", "Treaty", "Directive" ...: part of the text's name."""
     before = span.doc[span.start - 1] if span.start > 0 else None
     return (before is not None and before.is_title and before.lower_ in _TITLE_WORDS
-            and bool(re.fullmatch(r"(19|20)\d\d", span.text.strip())))
+            and bool(_BARE_YEAR.fullmatch(span.text.strip())))
 
 
 def _is_range(doc: Doc, span: Span) -> bool:

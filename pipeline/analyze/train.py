@@ -464,28 +464,44 @@ def _gold_hash(samples: list[Sample]) -> str:
     return gold_hash([s.item.id for s in samples if not _is_seed(s)])
 
 
+def read_out_of_fold(path: Path, gold: str) -> dict[str, list[float]] | None:
+    """The out-of-fold probabilities in ``path`` (``train_text.py`` writes them), item id -> one per label;
+    None when the file is absent, {} when it was built from other labels than ``gold``."""
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if tuple(data.get("labels", ())) != LABELS or data.get("gold") != gold:
+        return {}
+    return dict(data["probabilities"])
+
+
 def load_out_of_fold(samples: list[Sample], path: Path = OOF_PATH) -> dict[str, dict[str, float]] | None:
     """The fine-tuned classifier's probabilities for the tune items, each from a network that did not see it
     (``train_text.py``); None, with the reason logged, when absent or built from other gold labels."""
-    if not path.exists():
+    found = read_out_of_fold(path, _gold_hash(samples))
+    if found is None:
         logger.warning("no %s: the model is built without the text classifier's blend", path.name)
         return None
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if tuple(data.get("labels", ())) != LABELS or data.get("gold") != _gold_hash(samples):
+    if not found:
         logger.warning("%s was built from other gold labels; rebuild it: python -m pipeline.analyze.train_text",
                        path.name)
         return None
-    return {item: dict(zip(LABELS, probs, strict=True)) for item, probs in data["probabilities"].items()}
+    return {item: dict(zip(LABELS, probs, strict=True)) for item, probs in found.items()}
 
 
-def fit_blend(samples: list[Sample], model: EventModel, oof: dict[str, dict[str, float]]) -> tuple[EventModel, dict]:
+def fit_blend(
+    samples: list[Sample], model: EventModel, oof: dict[str, dict[str, float]],
+    fold_models: dict[int, EventModel] | None = None,
+) -> tuple[EventModel, dict]:
     """How far to trust the fine-tuned text classifier against the cue ranker, and the keep thresholds of the
     blend, fitted on every tune item with an out-of-fold probability: the item's classifier (``train_text.py``)
     and its ranker (built here on the other folds) had not seen it. Returns ``model`` with the blend, and the
     scores without and with it on those items (the thresholds are chosen on the same items, so the "with"
-    figures lean optimistic)."""
+    figures lean optimistic). ``fold_models``: the models built without each fold, when already built
+    (``cross_validate``)."""
     held = [s for s in samples if not _is_seed(s) and s.item.id in oof]
-    rankers = {k: build([s for s in samples if _is_seed(s) or fold_of(s.item.id) != k])
+    fold_models = fold_models or {}
+    rankers = {k: fold_models.get(k) or build(_without_fold(samples, k))
                for k in sorted({fold_of(s.item.id) for s in held})}
     ranker_of = [rankers[fold_of(s.item.id)] for s in held]
     bow = [r.text_probs(s.view.text) for s, r in zip(held, ranker_of, strict=True)]
@@ -577,19 +593,24 @@ def _objective(samples: list[Sample], predictions: list[dict]) -> float:
     return f1[0] + f1[1] + f1[2]
 
 
-def cross_validate(samples: list[Sample]) -> tuple[list[dict], list[tuple[float, bool]]]:
-    """Out-of-fold predictions of the whole procedure, and (confidence, correct type) pairs of its events."""
+def _without_fold(samples: list[Sample], k: int) -> list[Sample]:
+    return [s for s in samples if fold_of(s.item.id) != k or _is_seed(s)]
+
+
+def cross_validate(samples: list[Sample]) -> tuple[list[dict], list[tuple[float, bool]], dict[int, EventModel]]:
+    """Out-of-fold predictions of the whole procedure, (confidence, correct type) pairs of its events, and the
+    model built without each fold."""
     predictions: list[dict | None] = [None] * len(samples)
     reliability: list[tuple[float, bool]] = []
+    models: dict[int, EventModel] = {}
     for k in range(FOLDS):
-        train = [s for s in samples if fold_of(s.item.id) != k or _is_seed(s)]
-        model = build(train)
+        model = models[k] = build(_without_fold(samples, k))
         for i, s in enumerate(samples):
             if fold_of(s.item.id) == k and not _is_seed(s):
                 predictions[i] = predict(s, model)
                 gold = {e.type for e in s.item.events}
                 reliability.extend((e["confidence"], e["type"] in gold) for e in predictions[i]["events"])
-    return predictions, reliability
+    return predictions, reliability, models
 
 
 def summary(samples: list[Sample], predictions: list[dict]) -> dict:
@@ -635,10 +656,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     samples = collect(args.gold, args.corpus, None if args.no_seeds else args.seeds)
     seeds = sum(1 for s in samples if _is_seed(s))
     print(f"tune items: {len(samples) - seeds}, seed examples: {seeds}, features: {len(FEATURES)}")
+    fold_models: dict[int, EventModel] = {}
     meta: dict = {"tune_items": len(samples) - seeds, "seed_examples": seeds, "folds": FOLDS,
                   "command": "python -m pipeline.analyze.train"}
     if not args.no_cv:
-        predictions, pairs = cross_validate(samples)
+        predictions, pairs, fold_models = cross_validate(samples)
         meta["cv_f1"] = summary(samples, predictions)
         meta["cv_reliability"] = reliability_table(pairs)
         print("cross-validated F1 on tune:", json.dumps(meta["cv_f1"]))
@@ -655,7 +677,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     model = build(samples)
     oof = None if args.no_blend else load_out_of_fold(samples)
     if oof is not None:
-        model, meta["blend"] = fit_blend(samples, model, oof)
+        model, meta["blend"] = fit_blend(samples, model, oof, fold_models)
         print("tune items out of fold, without and with the text classifier:", json.dumps(meta["blend"]))
     model.meta = meta
     Path(args.output).write_text(json.dumps(model.to_json(), separators=(",", ":")) + "\n", encoding="utf-8")

@@ -55,6 +55,7 @@ from pipeline.analyze.train import (
     fold_of,
     gold_hash,
     load_seeds,
+    read_out_of_fold,
     seed_label_weights,
 )
 from pipeline.evaluate.gold import load_gold, resolve_inputs
@@ -204,12 +205,7 @@ def export_gap(model, tokenizer, texts: list[str]) -> np.ndarray:
 
 def _out_of_fold(gold: str) -> dict[str, list[float]]:
     """The out-of-fold predictions written so far for these labels (a run stopped half-way goes on from them)."""
-    if not OOF_PATH.exists():
-        return {}
-    data = json.loads(OOF_PATH.read_text(encoding="utf-8"))
-    if data.get("gold") != gold or data.get("labels") != list(LABELS_ALL):
-        return {}
-    return dict(data["probabilities"])
+    return read_out_of_fold(OOF_PATH, gold) or {}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
