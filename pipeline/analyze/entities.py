@@ -15,6 +15,7 @@ including spans the NER tagged PERSON ("Zoom").
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -38,7 +39,7 @@ from pipeline.analyze.names import (
     name_key,
     plausible_company_name,
 )
-from pipeline.analyze.places import PlaceResolver, country_of
+from pipeline.analyze.places import PlaceResolver, country_of, jurisdiction_name
 from pipeline.analyze.sents import doc_text
 from pipeline.analyze.sents import sentences as sentences_of
 
@@ -161,6 +162,15 @@ def extract_entities(
         ):
             covered.difference_update(range(span.start, span.end))
             continue  # "Target Unit", "Server Message Block": a common word inside another name
+        if entry.kind == "authority" and code is not None:
+            lead = _foreign_lead(doc, span, resolver, code)
+            if lead is not None:  # "the Philippine Department of Transportation" is no US agency
+                mentions.append(Mention(span.start, span.end, "authority", f"{jurisdiction_name(lead)} {span.text}",
+                                        lead, "gazetteer"))
+                continue
+        if entry.kind == "company" and span.end < len(doc) and doc[span.end].lower_ in ("force", "forces"):
+            covered.difference_update(range(span.start, span.end))
+            continue  # "the Iran Air Force" is no airline
         mentions.append(Mention(span.start, span.end, entry.kind, entry.name, code, "gazetteer"))
         if entry.kind == "company" and host.start < span.start:  # "Japanese Nippon Steel"
             lead = resolver.resolve(doc[span.start - 1].text)
@@ -229,6 +239,19 @@ def _score_companies(
         if model is not None and model.probability(features) < model.threshold:
             del companies[key]
     return scored
+
+
+def _foreign_lead(doc: Doc, span: Span, resolver: PlaceResolver, code: str) -> str | None:
+    """The place written just before an agency's generic name when it is not the agency's own: "Kenya's
+    Department of Health", "the Philippine Department of Transportation", "California Department of Justice"."""
+    end = span.start - 1 if span.start and doc[span.start - 1].text in ("'s", "\u2019s") else span.start
+    for width in (3, 2, 1):
+        if end - width < 0 or (end - width > 0 and doc[end - width - 1].text[:1].isupper()):
+            continue
+        place = resolver.resolve(doc[end - width : end].text)
+        if place is not None and place.how in ("name", "demonym", "state"):
+            return place.code if place.code != code else None
+    return None
 
 
 def _us_states_named_like_countries(doc: Doc, mentions: list[Mention], resolver: PlaceResolver) -> None:
@@ -552,6 +575,26 @@ _CUED = re.compile(
     r"((?:[A-Z][\w&'\-]*|[0-9][\w&\-]*[A-Za-z][\w&\-]*)(?: [A-Z][\w&'\-]*){0,3})"
 )
 _DESCRIPTION = re.compile(_DESCRIPTION_NOUNS)
+# Names listed after a plural description: "luxury brands Gucci, Chloé and Loewe", "mobile operators X and Y".
+_LISTED_NAME = r"[A-Z][\w&'\-]*(?: (?:[A-Z][\w&'\-]*|de|del|da|do))*"
+_CUED_LIST = re.compile(
+    r"\b(?:companies|firms|makers|manufacturers|retailers|carriers|airlines|banks|lenders|insurers|start-?ups|"
+    r"studios|competitors|rivals|brands|operators|providers|suppliers|platforms|chipmakers|carmakers|automakers|"
+    r"miners|shipbuilders|fintechs|exchanges|couriers|streamers|chains|telcos|broadcasters|publishers|brewers|"
+    r"distributors|wholesalers|conglomerates) "
+    r"(" + _LISTED_NAME + r"(?:(?:,| and|, and) " + _LISTED_NAME + r")+)"
+)
+_LIST_PART = re.compile(_LISTED_NAME)
+
+
+def _cued_spans(doc: Doc, text: str, taken: set[int]) -> Iterator[tuple[re.Match, Span]]:
+    """The names after a description (``_CUED``), then each name of a list after a plural one (``_CUED_LIST``)."""
+    yield from _free_spans(doc, text, _CUED, taken)
+    for match in _CUED_LIST.finditer(text):
+        for part in _LIST_PART.finditer(text, match.start(1), match.end(1)):
+            span = doc.char_span(part.start(), part.end(), alignment_mode="contract")
+            if span is not None and len(span) and not any(i in taken for i in range(span.start, span.end)):
+                yield match, span
 
 
 def _free_spans(doc: Doc, text: str, pattern: re.Pattern, taken: set[int]) -> Iterator[tuple[re.Match, Span]]:
@@ -581,7 +624,7 @@ def _cued_names(
         elif m.kind != "person":
             taken.update(range(m.start, m.end))
     found = []
-    for match, span in _free_spans(doc, text, _CUED, taken):
+    for match, span in _cued_spans(doc, text, taken):
         while len(span) > 1 and (
             span[-1].text in ("'s", "\u2019s")
             or not span[-1].text[:1].isupper()
@@ -611,6 +654,13 @@ def _cued_names(
     return found
 
 
+# A business's premises named after it: "a Wildberries warehouse", "the Makhteshim chemical plant"; power
+# stations are named after their sites.
+_PREMISES = (
+    r"warehouses?|(?:logistics |distribution )(?:hubs?|cent(?:re|er)s?)|factory|factories|"
+    r"(?<!nuclear )(?<!power )(?<!treatment )plants?|refinery|"  # not "the Fukushima Daiichi nuclear plant"
+    r"refineries|department stores?|supermarkets?|servers|data cent(?:re|er)s?"
+)
 # Nouns an article puts after a business's name: "the Vantor insurance company", "a Brellin pension fund".
 # Up to two describing words between name and noun, not "of the" ("CEO of the company" describes nobody).
 _DESCRIBING_WORD = r"(?!(?:of|the|a|an|and|or|for|to|in|at|on|with|by|from|its|their|his|her|that|this|as)\b)"
@@ -618,7 +668,7 @@ _DESCRIBED_AFTER = re.compile(
     r"(?<![\w&.'\-])((?:[A-Z][\w&'\-]*)(?: (?:[A-Z][\w&'\-]*|&)){0,3}) (?:" + _DESCRIBING_WORD
     + r"[a-z][a-z\-]+ ){0,2}?"
     r"(?:company|firm|bank|insurer|lender|airline|carrier|studio|conglomerate|manufacturer|retailer|brewer|"
-    r"pension fund|hedge fund)\b"
+    r"pension fund|hedge fund|" + _PREMISES + r")\b"
 )
 _NAME_JOINERS = frozenset({"of", "de", "do", "da", "du", "von", "van", "and", "&", "la", "le", "del", "der"})
 
@@ -1015,8 +1065,12 @@ _CUE_AFTER = re.compile(
     r"complete[sd]? (?:its|the) (?:acquisition|purchase|takeover|merger))\b"
     r"|\s+(?:(?!(?:of|the|a|an|and|or|for|to|in|at|on|with|by|from|its|their|his|her|that|this|as)\b)"
     r"[a-z][a-z\-]+\s+){0,2}?(?:company|firm|bank|insurer|lender|airline|carrier|studio|conglomerate|"
-    r"manufacturer|retailer|brewer|pension fund|hedge fund)\b"
-    r"|\s*\((?:NYSE|NASDAQ|Nasdaq|LSE|TSX|HKEX|SEHK|TSE|OTC|ASX|NSE|BSE|FWB|Euronext)\s*:)",
+    r"manufacturer|retailer|brewer|pension fund|hedge fund|"
+    + _PREMISES + r")\b"
+    r"|\s*\((?:NYSE|NASDAQ|Nasdaq|LSE|TSX|HKEX|SEHK|TSE|OTC|ASX|NSE|BSE|FWB|Euronext)\s*:)"
+    # an operator before its flight or aircraft: "X Flight 847", "X flights to Oman", "an X Airbus A321"
+    r"|\s+(?:flight\s+\d|flights?\s+(?:to|from|between|out of|into)\b|(?:Airbus|Boeing|Embraer|Bombardier|ATR|"
+    r"Fokker|Antonov|Tupolev|Ilyushin|Comac|Cessna|de Havilland)\s+[A-Z]{0,3}-?\d)",
     re.IGNORECASE,
 )
 _CUE_BEFORE = re.compile(
@@ -1115,21 +1169,38 @@ def _company_evidence(
 
 
 # A media outlet acting or acted on as a business, not reporting: "Xtra News files a lawsuit", "a suit against
-# the newspaper the Ledger", "five Ledger journalists were killed", "the Ledger's licence was revoked".
+# the newspaper the Ledger", "five Ledger journalists were killed", "the Ledger's licence was revoked", "the
+# offices of the newspaper the Ledger were stormed", "journalists from the Ledger were killed" (not "a Ledger
+# correspondent said": a correspondent, reporter or editor is most often the outlet reporting).
 _MEDIA_ACTS_AFTER = re.compile(
     r"^(?:'s|\u2019s)?\s*(?:(?:has|have|had|will|would|is|was|has been|have been|is to)\s+)?"
     r"(?:files?|filed|sues?|sued|announces?|announced|apologi[sz]es|apologi[sz]ed|agrees?|agreed|settles?|settled|"
     r"appeals?|appealed|challenges?|challenged|refuses?|refused|rejects?|rejected|banned|blocked|fined|suspended|"
     r"shut|raided|sanctioned|charged|lost|loses|wins|won|returns?|returned|resumes?|resumed|suspends?|"
     r"shuts?|lays off|laid off|will return|journalists?|staff|headquarters|crews?|"
-    r"employees|licen[cs]e|director general|chief executive|owners?|parent company)\b",
+    r"employees|licen[cs]e|director general|chief executive|owners?|parent company|"
+    r"(?-i:offices?|bureaus?|newsroom|(?:full\s+)?access|broadcasting rights))\b",  # lower case: not "X Office for"
     re.IGNORECASE,
 )
 _MEDIA_ACTED_ON = re.compile(
     r"(?:against|sue|sued|sues|suing|banned|bans|banning|blocked|blocks|blocking|fined|fines|raided|raids|"
     r"suspended|suspends|acquired|acquires|acquisition of|purchase of|takeover of|licen[cs]e of|stake in|"
     r"owner of|buy|sell)\s+(?:the\s+)?(?:(?:[\w\-]+\s+)?(?:newspaper|broadcaster|outlet|channel|network|"
-    r"agency|magazine|station)\s+)?$",
+    r"agency|magazine|station)\s+)?$"
+    # the outlet's people, premises or money: "journalists from Russia's ...", "the offices of the Italian
+    # newspaper ...", "Director-General of the ...", "stop directly funding ...", "expels representatives of ..."
+    r"|(?:(?:journalists?|staff|employees|offices?|bureaus?|"
+    r"headquarters|representatives|crews?|chief executive|ceo|director[- ]general|chair(?:man|woman)?|"
+    r"owners?|funding)\s+(?:of|from|for|at|to)|funding|defund(?:s|ed|ing)?|expels?|expelled|expelling)\s+"
+    r"(?:the\s+)?(?:[\w\-.]+(?:'s|\u2019s)?\s+){0,3}$",
+    re.IGNORECASE,
+)
+
+# between two outlets of one list: "X and Y", "X, Y", "Russia's X newspaper and Y state media network"
+_MEDIA_LISTED = re.compile(
+    r"^(?:\s+(?:newspaper|daily|agency|broadcaster|network|channel|station))?\s*(?:,|and|,\s*and)"
+    r"\s+(?:(?:the|public|state|state-run|state-owned|news|media|broadcaster|agency|"
+    r"newspaper|radio|television|TV)\s+){0,3}$",
     re.IGNORECASE,
 )
 
@@ -1146,6 +1217,12 @@ def _media_as_participants(doc: Doc, text: str, companies: dict[str, CompanyInfo
             text[max(0, begin - 60) : begin]
         ):
             info.media = False
+    # outlets listed with one that takes part take part too: "journalists from the Ledger and the Courier"
+    outlets = sorted((m for m in found if m.kind == "media" and m.key in companies), key=lambda m: m.start)
+    for left, right in itertools.pairwise(outlets):
+        gap = text[doc[left.end - 1].idx + len(doc[left.end - 1]) : doc[right.start].idx]
+        if _MEDIA_LISTED.match(gap) and companies[left.key].media != companies[right.key].media:
+            companies[left.key].media = companies[right.key].media = False
 
 
 _SOURCE_BEFORE = re.compile(r"\baccording to(?: the| a)?\s*$", re.IGNORECASE)

@@ -471,7 +471,17 @@ def _find_actor(
         return None
     authorities = [m for m in in_sentence if m.kind == "authority"]
     before = [m for m in authorities if m.end <= cue_token]
-    chosen = before[-1] if before else (authorities[0] if authorities else None)
+    chosen = before[-1] if before else None
+    if chosen is None and authorities:
+        # a body named only after the cue acts when the cue is passive ("fined by the FTC") or no place
+        # before the cue does; else it is what the measure is aimed at ("the US blocks Palestinian
+        # Authority officials")
+        first = authorities[0]
+        passive = _PASSIVE_AGENT.match(sentence.doc[cue_token : first.start].text)
+        government = None if passive else _place_government(sentence, cue_token, in_sentence)
+        if government is not None and government.start >= 0 and government.end <= cue_token:
+            return government
+        chosen = first
     if chosen is not None:
         code = (
             chosen.code
@@ -544,7 +554,11 @@ def _place_government(sentence: Span, cue_token: int, in_sentence: list[Mention]
 _PASSIVE_AGENT = re.compile(r"^\S+(\s+\S+){0,2}?\s+by(\s+the)?\s*$", re.IGNORECASE)
 # Words right before a place that make it what a measure is aimed at, or a counterpart, not who acts.
 _AIMED_AT = re.compile(
-    r"\b(against|on|targeting|targets|at|from|to|with|toward|towards|over|versus|vs\.?|unless|if)(\s+the)?\s*$",
+    r"\b(against|on|targeting|targets|at|from|to|with|toward|towards|over|versus|vs\.?|unless|if|"
+    # a measure's object right after its verb: "will remove Cuba from the list", "designates Iran a ..."
+    r"removes?|removed|removing|adds?|added|adding|designates?|designated|designating|blacklists?|blacklisted|"
+    r"sanctions|sanctioned|sanctioning|bans|banned|banning|blocks|blocked|blocking|punish(?:es|ed|ing)?|"
+    r"expels?|expelled|expelling|suspends?|suspended|suspending)(\s+the)?\s*$",
     re.IGNORECASE,
 )
 _LIST_GAP = re.compile(r"^\s*(,|,?\s*and|&|-|\u2013|/)\s*$", re.IGNORECASE)

@@ -183,6 +183,22 @@ def match_companies(gold: Sequence[GoldCompany], predicted: Iterable[str]) -> tu
     return matched, false_pos, false_neg
 
 
+def decision_counts(gold: Sequence[GoldItem], predictions: Sequence[dict]) -> dict[str, Counts]:
+    """The relevance, event-type and event counts alone, as ``score`` counts them, without its company
+    matching and error lists: what a model's thresholds are chosen on, hundreds of times per training run."""
+    counts = {measure: Counts() for measure in ("relevance", "event_types", "events")}
+    for item, pred in zip(gold, predictions, strict=True):
+        events = pred.get("events") or []
+        for measure, predicted, truth in (
+            ("relevance", {"relevant"} if pred.get("relevant") else set(), {"relevant"} if item.relevant else set()),
+            ("event_types", {e.get("type") for e in events} - {None}, {e.type for e in item.events}),
+            ("events", _pairs((e.get("type"), e.get("jurisdictions") or []) for e in events),
+             _pairs((e.type, e.jurisdictions) for e in item.events)),
+        ):
+            counts[measure].add(len(predicted & truth), len(predicted - truth), len(truth - predicted))
+    return counts
+
+
 def _pairs(events: Iterable[tuple[str | None, Sequence[str]]]) -> set[str]:
     """(type, jurisdiction) pairs, written ``type@CODE``; an event without a jurisdiction gives ``type@-``."""
     pairs = set()

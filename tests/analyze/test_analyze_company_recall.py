@@ -191,6 +191,49 @@ def test_a_media_outlet_that_is_itself_the_subject(companies):
     assert "The New York Times" not in quoted
 
 
+@pytest.mark.parametrize("text, outlets", [
+    ("Protesters stormed the offices of the Italian newspaper La Stampa in Turin.", {"La Stampa"}),
+    ("The order tells the corporation to stop funding NPR and PBS.", {"NPR", "PBS"}),
+    ("A drone strike killed two journalists from Russia's Izvestia newspaper and Zvezda state media network.",
+     {"Izvestia", "Zvezda"}),
+    ("The junta expels representatives of Portuguese news agency Lusa from the country.", {"Lusa"}),
+    ("The Director-General of the BBC resigns over the edited speech.", {"BBC"}),
+])
+def test_an_outlet_whose_people_premises_or_money_are_the_story(companies, text, outlets):
+    assert outlets <= companies(text)
+
+
+@pytest.mark.parametrize("text", [
+    "La Stampa reported that the ministry will ban the app from Monday.",
+    "A BBC correspondent said the ban starts on Monday.",
+    "The Independent Office for Police Conduct opened an inquiry into the arrest.",
+    "Izvestia and Zvezda reported that the court fined the bank.",
+])
+def test_an_outlet_that_only_reports_or_names_something_else(companies, text):
+    assert not {"La Stampa", "BBC", "The Independent", "Izvestia", "Zvezda"} & companies(text)
+
+
+@pytest.mark.parametrize("text, names", [
+    ("Kestrel Air flights to Oman will resume next week.", {"Kestrel Air"}),
+    ("The search for the wreck of Norvane Air Flight 370 resumes.", {"Norvane Air"}),
+    ("Drones also hit Brannock logistics hubs in two cities.", {"Brannock"}),
+    ("An Iranian missile hit the Haldor chemical plant in the south.", {"Haldor"}),
+    ("The regulator fined luxury brands Corvale, Ondessa and Marrith for fixing prices.",
+     {"Corvale", "Ondessa", "Marrith"}),
+    ("The ministry allows mobile operators Telvana and Quorix to offer 5G.", {"Telvana", "Quorix"}),
+])
+def test_a_business_known_by_its_flights_premises_or_a_plural_description(companies, text, names):
+    assert names <= companies(text)
+
+
+@pytest.mark.parametrize("text, name", [
+    ("The Islamic Republic of Iran Air Force lost a tanker aircraft.", "Iran Air"),
+    ("Inspectors returned to the Zaporizhzhia nuclear power plant.", "Zaporizhzhia"),
+])
+def test_no_business_in_an_air_force_or_a_power_station(companies, text, name):
+    assert name not in companies(text)
+
+
 def test_a_means_of_payment_is_no_participant(companies):
     found = companies("The agency sends checks and PayPal payments to 4,000 people. PayPal recipients have 30 days.")
     assert "PayPal" not in found

@@ -50,6 +50,10 @@ def kinds_of(make_doc):
         # the doer of a passive
         ("Three Peruvian banks are sanctioned by the United States government over money laundering.",
          "sanction_or_export_control", ["US"]),
+        # the object right after a measure's verb; a body named only after the cue that is no passive's doer
+        ("The president says the United States will remove Cuba from its state sponsors of terrorism list.",
+         "sanction_or_export_control", ["US"]),
+        ("The United States blocks Palestinian Authority officials from attending the assembly.", "ban", ["US"]),
     ],
 )
 def test_the_acting_place_not_the_target(places_of, text, event_type, expected):
@@ -69,6 +73,22 @@ def test_a_list_of_places_named_after_a_stand_in_actor(places_of):
 def test_a_body_named_without_its_country_takes_the_sentence_place(places_of):
     assert places_of("The Senate in Uruguay approves a law legalising assisted dying.", "law_or_regulation") == [
         "UY"]
+
+
+@pytest.mark.parametrize("text, event_type, expected", [
+    ("The Philippine Department of Transportation orders Kestrel Air to halt ticket sales.", "ban", ["PH"]),
+    ("Kenya's Department of Health bans flavoured vapes.", "ban", ["KE"]),
+    ("Nigeria's Securities and Exchange Commission fines Brannock Capital $2 million.", "fine_or_penalty", ["NG"]),
+    ("The California Department of Justice sues Brannock over its fees.", "investigation", ["US-CA"]),
+    ("The Department of Justice sues Brannock over its fees.", "investigation", ["US"]),
+])
+def test_an_agency_generic_name_after_another_place_is_that_place_s(places_of, text, event_type, expected):
+    assert places_of(text, event_type) == expected
+
+
+def test_an_agency_after_another_place_is_named_for_it(make_doc):
+    doc = make_doc("The Philippine Department of Transportation orders Kestrel Air to halt ticket sales.")
+    assert set(doc._.regwatch_entities.authorities) == {"Philippines Department of Transportation"}
 
 
 @pytest.mark.parametrize(

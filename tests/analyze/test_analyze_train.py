@@ -107,3 +107,11 @@ def test_the_blend_thresholds_are_found_one_after_the_other():
     best = train._coordinate_search(objective)
     assert best[1:] == (0.4, 0.425)
     assert len(calls) < len(train.THRESHOLDS) ** 2 / 4
+
+
+def test_the_text_classifier_step_size_comes_from_the_kernel_s_largest_eigenvalue():
+    rng = np.random.default_rng(7)
+    words = (rng.random((300, 400)) < 0.02).astype(np.float32)
+    kernel = words @ words.T
+    assert train._largest_eigenvalue(kernel) == pytest.approx(np.linalg.eigvalsh(kernel.astype(np.float64)).max(),
+                                                               rel=1e-9)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.evaluate.gold import GoldCompany, GoldEvent, GoldItem
-from pipeline.evaluate.score import company_key, match_companies, score
+from pipeline.evaluate.score import company_key, decision_counts, match_companies, score
 
 
 def item(item_id: str = "x1", relevant: bool = True, companies=(), jurisdictions=(), events=()) -> GoldItem:
@@ -71,6 +71,24 @@ def test_micro_averaging_sums_counts_over_items():
     # an event with two jurisdictions gives two pairs
     assert (scores["events"].tp, scores["events"].fp, scores["events"].fn) == (1, 2, 2)
     assert scores["events"].f1 == pytest.approx(1 / 3)
+
+
+def test_the_counts_thresholds_are_chosen_on_are_the_full_scorer_s():
+    gold = [
+        item("a", True, [GoldCompany("Zoom")], ["CN"], [GoldEvent("sales_restriction", ("CN",))]),
+        item("b", False, [], ["GB"], []),
+        item("c", True, [], ["EU"], [GoldEvent("fine_or_penalty", ("EU",)), GoldEvent("investigation", ())]),
+    ]
+    preds = [
+        pred("a", True, ["Zoom"], ["CN"], [("sales_restriction", ["CN", "US"], None), ("ban", [], None)]),
+        pred("b", True, [], ["GB"], [("ban", ["GB"], None)]),
+        pred("c", True, [], ["EU"], [("investigation", [], None), ("fine_or_penalty", ["FR"], None)]),
+    ]
+    full, lean = score(gold, preds).counts, decision_counts(gold, preds)
+    assert set(lean) == {"relevance", "event_types", "events"}
+    for measure, counts in lean.items():
+        assert (counts.tp, counts.fp, counts.fn) == (full[measure].tp, full[measure].fp, full[measure].fn)
+    assert (lean["events"].tp, lean["events"].fp, lean["events"].fn) == (2, 4, 1)
 
 
 def test_nothing_predicted_gives_no_precision_and_zero_recall():
