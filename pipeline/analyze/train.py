@@ -214,6 +214,8 @@ def fit_text(samples: list[Sample]) -> tuple[list[str], np.ndarray, np.ndarray]:
         velocity = momentum * velocity - rate * gradient
         velocity_b = momentum * velocity_b - rate * (weight * (p - y)).mean(axis=0)
         alpha, b = alpha + velocity, b + velocity_b
+        if np.abs(velocity).max() < 1e-8 and np.abs(velocity_b).max() < 1e-6:
+            break  # settled: what is left are changes in the last bits of single precision (about 400 steps)
     w = x.T.astype(np.float64) @ alpha.astype(np.float64)
     return vocab, w, b.astype(np.float64)
 
