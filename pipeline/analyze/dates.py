@@ -83,7 +83,12 @@ EFFECTIVE_NEAR = re.compile(
 EFFECT_TODAY = re.compile(
     r"\b(takes effect|take effect|comes into (force|effect)|come into (force|effect)|enters( into)? force|"
     r"enter( into)? force|goes into effect|go into effect|kicks in|implements|(is|are) implemented|"
-    r"with immediate effect|effective immediately|expires|lapses)\b"
+    r"with immediate effect|effective immediately|expires|lapses|"
+    # a change in force from the story's day: "begins enforcing a curfew", "is formally decriminalised", "becomes
+    # the 38th country to legalise ...", "becomes the eleventh member state of ..."
+    r"begins? (enforcing|implementing|applying)|began (enforcing|implementing|applying)|"
+    r"(is|are) (formally |officially )?(decriminali[sz]ed|legali[sz]ed|abolished)|"
+    r"becomes? the (first|second|third|\w+th|\d+(st|nd|rd|th))\s+(\w+\s+){0,3}?(country|state|nation|member))\b"
     r"(?!\s+(on|from|at|by|next|later|after|when|once|within|\d))"
     # "in Bolivia" is a place, "in March" or "in 30 days" a later time
     r"(?!\s+in\s+(\d|a |an |the (coming|next|new|first|second|third|fourth)|early|late|mid|"
@@ -114,7 +119,8 @@ _RECORD_FROM = re.compile(
     r"meeting|remarks|comments|call|interview|video|filing|document|documents|note|notice|poll|survey)s?\s+"
     r"from(\s+the)?\s*$"
     # a change measured against an earlier time: "down 30% from 2019", "recovered from"
-    r"|(%|\bpercent|\bper cent|\bdown|\bup|\brose|\bfell|\bdropped|\bclimbed|\brecovered|\brebounded)\s+from"
+    r"|(%|\bpercent|\bper cent|\bdown|\bup|\brose|\bfell|\bdropped|\bclimbed|\brecovered|\brebounded|"
+    r"\b(reduction|increase|decrease|cut|rise|drop|fall|decline|jump|hike)s?)\s+from"
     r"(\s+the)?\s*$",
     re.IGNORECASE,
 )
@@ -343,9 +349,17 @@ _FUTURE_CHANGE = re.compile(
 )
 
 
+# "Samsung Messages is being discontinued in the US on July 6": a change under way, dated.
+_BEING_CHANGED = re.compile(
+    r"\b(?:is|are)\s+being\s+(?!(?:held|announced|published|decided|discussed|reviewed|heard|signed|released|"
+    r"investigated|tried|debated|considered|prepared|planned)\b)[a-z]+ed\b[^,;:]*\s(?:on|in|from)(?:\s+the)?\s*$",
+    re.IGNORECASE,
+)
+
+
 def _future_change(doc: Doc, span: Span) -> bool:
     before = doc[max(span.sent.start, span.start - 14) : span.start].text
-    return bool(_FUTURE_CHANGE.search(before)) and not _REPORTING.search(before)
+    return bool(_FUTURE_CHANGE.search(before) or _BEING_CHANGED.search(before)) and not _REPORTING.search(before)
 
 
 # The year in the title of a law or a treaty ("the Renters' Rights Act 2025") dates the text, not the change.

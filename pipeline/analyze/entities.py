@@ -473,7 +473,8 @@ _PRODUCT_WORDS = frozenset(
         "messenger", "chat", "assistant", "browser", "phone", "watch", "pro", "plus", "max", "mini", "air", "touch",
         "app", "apps", "os", "windows", "explorer", "firefox", "chrome", "android", "ios", "kindle", "echo", "alexa",
         "xbox", "playstation", "galaxy", "pixel", "copilot", "gemini", "bard", "siri", "photos", "news", "books",
-        "translate", "ads", "adwords", "marketplace", "live", "analytics"
+        "translate", "ads", "adwords", "marketplace", "live", "analytics", "azure", "aws", "teams", "outlook", "bing",
+        "flight", "flights",  # not products, but no longer company either: "American Airlines Flight 292"
     }
 )
 _SUFFIX_KEYS = frozenset(w.replace(".", "") for w in LEGAL_SUFFIX_WORDS)
@@ -788,9 +789,16 @@ def _suffixed_names(doc: Doc, text: str, mentions: list[Mention], covered: set[i
             continue
         if name.split()[-1] in ("&", "of", "and"):
             continue
+        if match.group(2) == "Co" and not match.group(0).endswith(".") and _named_person(doc, span):
+            continue  # "representative Zaldy Co": a surname, not "& Co"
         taken.update(range(span.start, span.end))
         found.append(Mention(span.start, span.end, "company", name, how="suffix"))
     return found
+
+
+def _named_person(doc: Doc, span: Span) -> bool:
+    """The NER calls the whole span a person's name."""
+    return any(e.label_ == "PERSON" and e.start <= span.start and span.end <= e.end for e in doc.ents)
 
 
 def _place_mentions(doc: Doc, start: int, end: int, text: str, resolver: PlaceResolver) -> list[Mention]:
@@ -1154,6 +1162,8 @@ def _company_evidence(
             reasons.add("ner")
         if not reasons:
             continue
+        if spans and all(_inside_other_name(doc, text, m) for m in spans):
+            continue  # "the Capital One Arena", "the Infrastructure Investment and Jobs Act", "the Brazilian Amazon"
         weak = reasons <= {"ner", "anaphor"}
         if weak and reasons != {"ner", "anaphor"}:
             continue  # the NER alone, or "the company" alone, is not enough
@@ -1166,6 +1176,25 @@ def _company_evidence(
         evidence[key] = reasons
     _coordinated_companies(doc, companies, by_key, evidence)
     return evidence
+
+
+# A business's name as the first words of another thing's name: a venue ("the Capital One Arena"), a law ("the
+# Infrastructure Investment and Jobs Act"), or a region ("the Amazon rainforest", "the Brazilian Amazon").
+_VENUE_OR_LAW_AFTER = re.compile(
+    r"^(?:\s+(?:Arena|Stadium|Center|Centre|Field|Tower|Towers|Plaza|Hall|Theatre|Theater|Building|Dome|Ballpark|"
+    r"Coliseum|Pavilion|Gardens?)\b"
+    r"|(?:\s+(?:and|&|of|for|on|[A-Z][\w'\-]*)){0,4}?\s+(?:Act|Bill)\b"
+    r"|\s+(?:rainforest|basin|river|region|forest|delta|jungle)\b)"
+)
+
+
+def _inside_other_name(doc: Doc, text: str, m: Mention) -> bool:
+    end = doc[m.end - 1].idx + len(doc[m.end - 1])
+    if _VENUE_OR_LAW_AFTER.match(text[end : end + 80]):
+        return True
+    # "the Brazilian Amazon" (a business is "Brazil's X" or "the Brazilian company X")
+    return m.start >= 2 and doc[m.start - 2].lower_ == "the" and doc[m.start - 1].ent_type_ == "NORP"
+
 
 
 # A media outlet acting or acted on as a business, not reporting: "Xtra News files a lawsuit", "a suit against

@@ -19,8 +19,9 @@ Six networks are trained, with the same recipe and seed:
    8 bits per channel (``data/text_encoder.onnx``, about 22 MB), beside the tokenizer
    (``data/text_tokenizer.json``) and a description (``data/text_encoder.json``).
 
-About 10 minutes per network on two cores of a Xeon with AVX-512 (an hour in all), two to three times that on
-an AVX2 processor.
+Rows of like length are batched together (``length_batches``), so a batch of briefs is not padded to an
+article's 128 word pieces: about 11 minutes per network on two cores of an AMD EPYC with AVX2 for 4,121 tune
+items (half what mixed batches took), 74 minutes for all six.
 At analysis time only onnxruntime and tokenizers are needed (``encoder.py``), never torch. The test split is
 never read. Deterministic up to floating-point summation order: fixed seed, one shuffling generator, two threads.
 """
@@ -69,6 +70,7 @@ BATCH = 16
 WEIGHT_DECAY = 0.01
 WARMUP = 0.1
 THREADS = 2
+POOL = 50  # batches whose rows are sorted by length together (length_batches)
 EXPORT_CHECK = 500  # tune texts on which the exported model is compared with the trained one
 
 
@@ -122,6 +124,19 @@ def _classifier(base: Path, n_labels: int, prior: np.ndarray):
     return Classifier()
 
 
+def length_batches(lengths: Sequence[int], rng: np.random.Generator, pool: int = POOL) -> list[list[int]]:
+    """One epoch's batches: the rows shuffled, each run of ``pool`` batches' worth sorted by length and cut
+    into batches, the batches shuffled. A batch is padded to its longest text, so mixing one 128-piece article
+    into 15 briefs of 40 pieces trebles its cost; batches of like lengths keep almost nothing padded, while
+    which texts meet in a batch stays random."""
+    order = rng.permutation(len(lengths))
+    batches = []
+    for start in range(0, len(order), BATCH * pool):
+        run = sorted(order[start:start + BATCH * pool], key=lambda i: lengths[i])
+        batches.extend([int(i) for i in run[b:b + BATCH]] for b in range(0, len(run), BATCH))
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
 def fit(rows: list[dict], base: Path, epochs: int = EPOCHS):
     """Fine-tunes a classifier on ``rows`` (AdamW, linear warm-up then decay), returns it in eval mode."""
     import torch
@@ -140,12 +155,13 @@ def fit(rows: list[dict], base: Path, epochs: int = EPOCHS):
         return min(1.0, step / (WARMUP * steps)) * max(0.0, (steps - step) / ((1 - WARMUP) * steps))
 
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, rate)
+    lengths = [len(ids) for ids in tokenizer([r["text"] for r in rows], truncation=True,
+                                               max_length=MAX_TOKENS)["input_ids"]]
     model.train()
     started = time.monotonic()
     for epoch in range(epochs):
-        order = rng.permutation(len(rows))
-        for start in range(0, len(rows), BATCH):
-            chunk = [rows[i] for i in order[start:start + BATCH]]
+        for batch in length_batches(lengths, rng):
+            chunk = [rows[i] for i in batch]
             enc = tokenizer([r["text"] for r in chunk], truncation=True, max_length=MAX_TOKENS, padding=True,
                             return_tensors="pt")
             logits = model.logits(enc["input_ids"], enc["attention_mask"])
@@ -245,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ENCODER_META.write_text(json.dumps({
         "format": 1, "labels": list(LABELS_ALL), "max_tokens": MAX_TOKENS, "base": "all-MiniLM-L6-v2",
         "recipe": {"epochs": args.epochs, "learning_rate": LEARNING_RATE, "batch": BATCH, "seed": SEED,
-                   "weight_decay": WEIGHT_DECAY, "warmup": WARMUP},
+                   "weight_decay": WEIGHT_DECAY, "warmup": WARMUP, "length_pool": POOL},
         "tune_items": len(real), "seed_examples": len(rows) - len(real),
     }, indent=2) + "\n", encoding="utf-8")
     logger.info("wrote %s (%d KiB)", ENCODER_PATH, ENCODER_PATH.stat().st_size // 1024)

@@ -253,3 +253,41 @@ def test_owned_and_based_before_a_name(make_doc):
 
 def test_military_corps_are_no_businesses(companies):
     assert not companies("The ministry designated the Northern Volunteer Corps a terrorist group.")
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("The singer waved to a crowd at the Capital One Arena that some on social media called rude.", "Capital One"),
+        ("The governor pauses $30 billion of funding allocated in the Inflation Reduction Act and Infrastructure "
+         "Investment and Jobs Act.", "Infrastructure Investment"),
+        ("Water levels in the Brazilian Amazon rose again this year.", "Amazon"),
+        ("Smoke hung over the Amazon rainforest for weeks.", "Amazon"),
+        ("Opposition lawmaker Dario Co resigned from parliament on Monday.", "Dario"),
+    ],
+)
+def test_a_business_name_inside_a_venue_law_or_region_is_no_participant(companies, text, name):
+    assert name not in companies(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Halvorsen Arena Holdings, the stadium operator, was fined by the regulator.", "Halvorsen Arena Holdings"),
+        ("Amazon will close its warehouses in Quebec, the company said.", "Amazon"),
+        ("The Brazilian Amazon burned while Amazon opened a data centre in Sao Paulo.", "Amazon"),
+        ("Quellin Trading Co was fined $2 million by the securities regulator.", "Quellin Trading"),
+    ],
+)
+def test_a_business_named_as_itself_beside_those_stays(companies, text, name):
+    assert name in companies(text)
+
+
+def test_an_airline_s_flight_number_is_not_part_of_its_name(companies):
+    found = companies("American Airlines Flight 292, flying from New York to New Delhi, is forced to divert to Rome.")
+    assert "American Airlines" in found and "American Airlines Flight" not in found
+
+
+def test_a_cloud_product_after_its_maker_is_not_another_company(companies):
+    found = companies("Microsoft Azure services are disrupted by cuts to undersea cables in the Red Sea.")
+    assert "Microsoft" in found and "Microsoft Azure" not in found

@@ -152,3 +152,29 @@ def test_a_dated_change_still_to_come_is_effective_but_not_a_dated_step_on_the_w
     doc = make_doc("The ministers will meet in Brussels in October to discuss the tariffs.",
                    published=date(2026, 5, 27))
     assert [d.kind for d in doc._.regwatch_dates] == ["other"]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Farland begins enforcing a curfew from 11 p.m. to 5 a.m. in three provinces.",
+        "Rough sleeping is formally decriminalised in Farland following the repeal of the old act.",
+        "Farland becomes the 38th country to legalise same-sex marriage.",
+        "Farland becomes the eleventh member state of the regional bloc.",
+    ],
+)
+def test_a_change_in_force_from_the_story_s_day(sentence: str):
+    from pipeline.analyze.dates import EFFECT_TODAY
+
+    assert EFFECT_TODAY.search(sentence)
+
+
+def test_a_change_under_way_is_dated_and_a_comparison_is_not(make_doc):
+    doc = make_doc("The messaging app is being discontinued in Farland on July 6, the maker says.",
+                   published=date(2026, 6, 20))
+    assert [(d.date, d.kind) for d in doc._.regwatch_dates] == [("2026-07-06", "effective")]
+    doc = make_doc("The summit is being held in Farland on July 6.", published=date(2026, 6, 20))
+    assert [d.kind for d in doc._.regwatch_dates] == ["other"]
+    doc = make_doc("The ministry sets a limit of 400,000 study permits, a 10% reduction from 2024.",
+                   published=date(2025, 1, 24))
+    assert [d.kind for d in doc._.regwatch_dates] == ["other"]

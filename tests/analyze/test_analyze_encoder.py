@@ -145,3 +145,27 @@ def test_out_of_fold_predictions_of_the_same_labels_are_kept_for_a_resumed_run(t
     path.write_text(json.dumps({"labels": list(LABELS_ALL), "gold": "abc", "probabilities": {"b1": [0.5]}}))
     assert train_text._out_of_fold("abc") == {"b1": [0.5]}
     assert train_text._out_of_fold("other labels") == {}
+
+
+def test_length_batches_cover_every_row_once_with_like_lengths():
+    """Training batches: each row once per epoch, no batch larger than BATCH, and within a pool of batches
+    rows of like length together (a batch of briefs is not padded to an article's 128 pieces)."""
+    import numpy as np
+
+    from pipeline.analyze import train_text
+
+    lengths = [40] * 300 + [128] * 20 + [60] * 37  # briefs, articles and some in between
+    batches = train_text.length_batches(lengths, np.random.default_rng(1), pool=50)
+    flat = [i for b in batches for i in b]
+    assert sorted(flat) == list(range(len(lengths)))
+    assert max(len(b) for b in batches) <= train_text.BATCH
+    assert len(batches) == -(-len(lengths) // train_text.BATCH)
+    padded = sum(len(b) * max(lengths[i] for i in b) for b in batches)
+    assert padded <= 1.05 * sum(lengths)  # one pool holds them all here: almost nothing is padding
+    assert sum(1 for b in batches if any(lengths[i] == 128 for i in b)) == 2  # the 20 articles fill 2 batches
+    again = train_text.length_batches(lengths, np.random.default_rng(1), pool=50)
+    assert again == batches  # the seed decides
+    other = train_text.length_batches(lengths, np.random.default_rng(2), pool=50)
+    assert other != batches  # and the order is shuffled
+    small = train_text.length_batches(lengths, np.random.default_rng(1), pool=1)
+    assert sorted(i for b in small for i in b) == list(range(len(lengths)))  # pool of one batch: plain shuffle
