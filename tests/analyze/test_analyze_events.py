@@ -99,9 +99,6 @@ def test_seed_example(analyze):
             "Huawei",
             "company",
             ["MX"],
-            marks=pytest.mark.xfail(strict=True, reason="known miss since the blend was fitted on all tune items "
-                                    "(November 2026): the classifier gives this sentence P(relevant) 0.03, below "
-                                    "the gate"),
         ),
         (
             "Meta said it will not launch the new app in the European Union for now.",
