@@ -664,12 +664,14 @@ _PREMISES = (
 )
 # Nouns an article puts after a business's name: "the Vantor insurance company", "a Brellin pension fund".
 # Up to two describing words between name and noun, not "of the" ("CEO of the company" describes nobody).
+_NOUNS_AFTER = (
+    r"company|firm|bank|insurer|lender|airline|carrier|studio|conglomerate|manufacturer|retailer|brewer|"
+    r"pension fund|hedge fund|" + _PREMISES
+)
 _DESCRIBING_WORD = r"(?!(?:of|the|a|an|and|or|for|to|in|at|on|with|by|from|its|their|his|her|that|this|as)\b)"
 _DESCRIBED_AFTER = re.compile(
     r"(?<![\w&.'\-])((?:[A-Z][\w&'\-]*)(?: (?:[A-Z][\w&'\-]*|&)){0,3}) (?:" + _DESCRIBING_WORD
-    + r"[a-z][a-z\-]+ ){0,2}?"
-    r"(?:company|firm|bank|insurer|lender|airline|carrier|studio|conglomerate|manufacturer|retailer|brewer|"
-    r"pension fund|hedge fund|" + _PREMISES + r")\b"
+    + r"[a-z][a-z\-]+ ){0,2}?(?:" + _NOUNS_AFTER + r")\b"
 )
 _NAME_JOINERS = frozenset({"of", "de", "do", "da", "du", "von", "van", "and", "&", "la", "le", "del", "der"})
 
@@ -789,16 +791,12 @@ def _suffixed_names(doc: Doc, text: str, mentions: list[Mention], covered: set[i
             continue
         if name.split()[-1] in ("&", "of", "and"):
             continue
-        if match.group(2) == "Co" and not match.group(0).endswith(".") and _named_person(doc, span):
+        surname = match.group(2) == "Co" and not match.group(0).endswith(".")
+        if surname and _enclosing_entity(doc, span).label_ == "PERSON":
             continue  # "representative Zaldy Co": a surname, not "& Co"
         taken.update(range(span.start, span.end))
         found.append(Mention(span.start, span.end, "company", name, how="suffix"))
     return found
-
-
-def _named_person(doc: Doc, span: Span) -> bool:
-    """The NER calls the whole span a person's name."""
-    return any(e.label_ == "PERSON" and e.start <= span.start and span.end <= e.end for e in doc.ents)
 
 
 def _place_mentions(doc: Doc, start: int, end: int, text: str, resolver: PlaceResolver) -> list[Mention]:
@@ -1071,10 +1069,7 @@ _CUE_AFTER = re.compile(
     r"merged|acquired|agreed to (?:buy|acquire|sell|pay|merge)|bought|sold|announced a|posted|reported (?:a|its|"
     r"higher|lower|record|net|quarterly)|shut down|laid off|cut \d|"
     r"complete[sd]? (?:its|the) (?:acquisition|purchase|takeover|merger))\b"
-    r"|\s+(?:(?!(?:of|the|a|an|and|or|for|to|in|at|on|with|by|from|its|their|his|her|that|this|as)\b)"
-    r"[a-z][a-z\-]+\s+){0,2}?(?:company|firm|bank|insurer|lender|airline|carrier|studio|conglomerate|"
-    r"manufacturer|retailer|brewer|pension fund|hedge fund|"
-    + _PREMISES + r")\b"
+    r"|\s+(?:" + _DESCRIBING_WORD + r"[a-z][a-z\-]+\s+){0,2}?(?:" + _NOUNS_AFTER + r")\b"
     r"|\s*\((?:NYSE|NASDAQ|Nasdaq|LSE|TSX|HKEX|SEHK|TSE|OTC|ASX|NSE|BSE|FWB|Euronext)\s*:)"
     # an operator before its flight or aircraft: "X Flight 847", "X flights to Oman", "an X Airbus A321"
     r"|\s+(?:flight\s+\d|flights?\s+(?:to|from|between|out of|into)\b|(?:Airbus|Boeing|Embraer|Bombardier|ATR|"
@@ -1189,12 +1184,11 @@ _VENUE_OR_LAW_AFTER = re.compile(
 
 
 def _inside_other_name(doc: Doc, text: str, m: Mention) -> bool:
-    end = doc[m.end - 1].idx + len(doc[m.end - 1])
+    end = doc[m.start : m.end].end_char
     if _VENUE_OR_LAW_AFTER.match(text[end : end + 80]):
         return True
     # "the Brazilian Amazon" (a business is "Brazil's X" or "the Brazilian company X")
     return m.start >= 2 and doc[m.start - 2].lower_ == "the" and doc[m.start - 1].ent_type_ == "NORP"
-
 
 
 # A media outlet acting or acted on as a business, not reporting: "Xtra News files a lawsuit", "a suit against

@@ -116,9 +116,8 @@ def score(gold: Sequence[GoldItem], predictions: Sequence[dict]) -> Scores:
         scores.items += 1
         errors = ItemErrors(item.id, item.split, item.where)
 
-        predicted_relevant = bool(pred.get("relevant"))
-        _tally(scores, errors, "relevance", {"relevant"} if predicted_relevant else set(),
-               {"relevant"} if item.relevant else set())
+        decisions = _decision_sets(item, pred)
+        _tally(scores, errors, "relevance", *decisions["relevance"])
 
         tp, fp, fn = match_companies(item.companies, [c.get("name", "") for c in pred.get("companies") or []])
         scores.counts["companies"].add(len(tp), len(fp), len(fn))
@@ -127,10 +126,9 @@ def score(gold: Sequence[GoldItem], predictions: Sequence[dict]) -> Scores:
 
         _tally(scores, errors, "jurisdictions", {j.get("code") for j in pred.get("jurisdictions") or []},
                set(item.jurisdictions))
+        _tally(scores, errors, "event_types", *decisions["event_types"])
+        _tally(scores, errors, "events", *decisions["events"])
         pred_events = pred.get("events") or []
-        _tally(scores, errors, "event_types", {e.get("type") for e in pred_events}, {e.type for e in item.events})
-        _tally(scores, errors, "events", _pairs((e.get("type"), e.get("jurisdictions") or []) for e in pred_events),
-               _pairs((e.type, e.jurisdictions) for e in item.events))
 
         missed_dates = []
         for event in item.events:
@@ -188,15 +186,20 @@ def decision_counts(gold: Sequence[GoldItem], predictions: Sequence[dict]) -> di
     matching and error lists: what a model's thresholds are chosen on, hundreds of times per training run."""
     counts = {measure: Counts() for measure in ("relevance", "event_types", "events")}
     for item, pred in zip(gold, predictions, strict=True):
-        events = pred.get("events") or []
-        for measure, predicted, truth in (
-            ("relevance", {"relevant"} if pred.get("relevant") else set(), {"relevant"} if item.relevant else set()),
-            ("event_types", {e.get("type") for e in events} - {None}, {e.type for e in item.events}),
-            ("events", _pairs((e.get("type"), e.get("jurisdictions") or []) for e in events),
-             _pairs((e.type, e.jurisdictions) for e in item.events)),
-        ):
+        for measure, (predicted, truth) in _decision_sets(item, pred).items():
             counts[measure].add(len(predicted & truth), len(predicted - truth), len(truth - predicted))
     return counts
+
+
+def _decision_sets(item: GoldItem, pred: dict) -> dict[str, tuple[set, set]]:
+    """(predicted, gold) for relevance, event types and (type, jurisdiction) events of one item."""
+    events = pred.get("events") or []
+    return {
+        "relevance": ({"relevant"} if pred.get("relevant") else set(), {"relevant"} if item.relevant else set()),
+        "event_types": ({e.get("type") for e in events} - {None}, {e.type for e in item.events}),
+        "events": (_pairs((e.get("type"), e.get("jurisdictions") or []) for e in events),
+                   _pairs((e.type, e.jurisdictions) for e in item.events)),
+    }
 
 
 def _pairs(events: Iterable[tuple[str | None, Sequence[str]]]) -> set[str]:

@@ -93,7 +93,7 @@ def test_seed_example(analyze):
             "company",
             ["CN"],
         ),
-        pytest.param(
+        (
             "Huawei entered the Mexican market with its cloud service last week.",
             "market_entry",
             "Huawei",
