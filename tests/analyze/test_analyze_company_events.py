@@ -11,23 +11,14 @@ from pipeline.analyze.ranker import Calibration, Candidate, DocView, Head, load_
 @pytest.mark.parametrize(
     ("text", "event_type", "actor", "jurisdictions"),
     [
-        pytest.param(
-            "Crypto exchange Tesserine will wind down its operations in Japan by 28 February.", "market_exit",
-            "Tesserine", ["JP"],
-            marks=pytest.mark.xfail(strict=True, reason="known miss since gold batch 9 (November 2026): the "
-                                    "classifier gives it P(relevant) 0.04, below the gate; letting the company-side "
-                                    "ranker pass the gate was no better on tune"),
-        ),
+        ("Crypto exchange Tesserine will wind down its operations in Japan by 28 February.", "market_exit",
+         "Tesserine", ["JP"]),
         ("Dubai-based courier Qadira Logistics will close its Nairobi hub and exit Kenya at the end of the year.",
          "market_exit", "Qadira Logistics", ["KE"]),
         ("Chilean digital wallet Andes Pay launched in Peru on Monday, its third market.", "market_entry",
          "Andes Pay", ["PE"]),
-        pytest.param(
-            "Chilean digital wallet Andes Pay went live in Peru on Monday, its third market.", "market_entry",
-            "Andes Pay", ["PE"],
-            marks=pytest.mark.xfail(strict=True, reason="known miss since the text classifier's gate (November "
-                                    "2026): it puts 'went live in' below the gate; 'launched in' passes"),
-        ),
+        ("Chilean digital wallet Andes Pay went live in Peru on Monday, its third market.", "market_entry",
+         "Andes Pay", ["PE"]),
         ("Pakari Energy will no longer accept new residential customers in Australia from 1 March.",
          "sales_restriction", "Pakari Energy", ["AU"]),
     ],

@@ -169,3 +169,57 @@ def test_length_batches_cover_every_row_once_with_like_lengths():
     assert other != batches  # and the order is shuffled
     small = train_text.length_batches(lengths, np.random.default_rng(1), pool=1)
     assert sorted(i for b in small for i in b) == list(range(len(lengths)))  # pool of one batch: plain shuffle
+
+
+def test_training_rows_give_written_briefs_every_label_at_their_weight_and_no_fold(tmp_path):
+    """The invented briefs teach every label, relevance too, at WRITTEN_WEIGHT; the seed examples only the
+    company-side types; both join every fold's training set (fold -1) and are never held out or scored."""
+    from pipeline.analyze import train_text
+
+    gold = tmp_path / "gold.jsonl"
+    real = [json.loads(line) for line in (Path(__file__).parents[2] / "bench" / "gold" / "briefs.jsonl")
+            .read_text(encoding="utf-8").splitlines() if '"tune"' in line][:3]
+    gold.write_text("".join(json.dumps(item) + "\n" for item in real), encoding="utf-8")
+    written = tmp_path / "written.jsonl"
+    written.write_text(json.dumps({
+        "id": "written-t-001", "published": "2025-05-02", "title": None, "text": SPORT, "relevant": False,
+        "companies": [], "jurisdictions": [], "events": []}) + "\n" + json.dumps({
+        "id": "written-t-002", "published": "2025-05-02", "title": "Brightmart fined", "text": POLICY,
+        "relevant": True, "companies": [{"name": "Brightmart"}], "jurisdictions": [],
+        "events": [{"type": "fine_or_penalty", "jurisdictions": [], "effective_date": None,
+                    "actor": "data protection authority"}]}) + "\n", encoding="utf-8")
+    rows = train_text.training_rows([gold], None, written)
+    kinds = [r["kind"] for r in rows]
+    assert kinds.count("tune") == 3 and kinds.count("written") == 2 and kinds.count("seed") > 100
+    by_id = {r["id"]: r for r in rows}
+    fine = by_id["written-t-002"]
+    assert fine["fold"] == -1 and fine["weights"] == [train_text.WRITTEN_WEIGHT] * len(LABELS_ALL)
+    assert fine["labels"][LABELS_ALL.index("fine_or_penalty")] == 1.0 and fine["labels"][-1] == 1.0
+    assert fine["text"].startswith("Brightmart fined\n")  # the title is read as the analyzer reads it
+    assert sum(by_id["written-t-001"]["labels"]) == 0.0
+    seed = next(r for r in rows if r["kind"] == "seed")
+    assert seed["fold"] == -1 and seed["weights"][-1] == 0.0  # seeds say nothing of relevance
+    assert all(r["fold"] >= 0 and r["weights"] == [1.0] * len(LABELS_ALL) for r in rows if r["kind"] == "tune")
+    assert [r["kind"] for r in train_text.training_rows([gold], None, None)].count("written") == 0
+
+
+def test_the_written_briefs_are_labelled_consistently_and_copy_no_corpus_text():
+    """Every shipped written brief parses as a gold line, is relevant exactly when it has an event, and shares
+    no sentence with the corpus (they are the project's own inventions)."""
+    import re
+
+    from pipeline.analyze import train_text
+
+    items, inputs = train.load_seeds(train_text.WRITTEN_PATH)
+    assert len(items) >= 1000
+    assert all(item.relevant == bool(item.events) for item in items)
+    assert len({item.id for item in items}) == len(items)
+    corpus = Path(__file__).parents[2].parent / "shared" / "corpus"
+    known = set()
+    for name in ("briefs/dev.jsonl", "articles/dev.jsonl"):
+        for line in (corpus / name).read_text(encoding="utf-8").splitlines():
+            text = json.loads(line).get("text") or ""
+            known.update(s.strip().lower() for s in re.split(r"(?<=[.!?])\s+", text) if len(s) > 40)
+    copied = [a.id for a in inputs
+              if any(s.strip().lower() in known for s in re.split(r"(?<=[.!?])\s+", a.text) if len(s) > 40)]
+    assert copied == []
