@@ -29,7 +29,7 @@ Six networks are trained, with the same recipe and seed:
    (``data/text_tokenizer.json``) and a description (``data/text_encoder.json``).
 
 Rows of like length are batched together (``length_batches``), so a batch of briefs is not padded to an
-article's 128 word pieces: about 13 minutes per network on two cores of an AMD EPYC with AVX2 for 4,121 tune
+article's 128 word pieces: about 13 minutes per network on two cores of an AMD EPYC (AVX-512) for 4,121 tune
 items and the written briefs, 81 minutes for all six (the shipped one, on every row, 16).
 At analysis time only onnxruntime and tokenizers are needed (``encoder.py``), never torch. The test split is
 never read. Deterministic up to floating-point summation order: fixed seed, one shuffling generator, two threads.
@@ -115,7 +115,7 @@ def training_rows(gold: Sequence[Path | str], corpus: Path | str | None,
         types = {e.type for e in item.events}
         labels = [1.0 if t in types else 0.0 for t in LABELS_ALL[:-1]] + [1.0 if item.relevant else 0.0]
         rows.append({"id": item.id, "text": view_text(article.text or "", article.title), "labels": labels,
-                     "weights": weights, "fold": -1 if kind != "tune" else fold_of(item.id), "kind": kind})
+                     "weights": weights, "fold": fold_of(item.id) if kind == "tune" else -1, "kind": kind})
     return rows
 
 
