@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from datetime import UTC, datetime
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -30,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 #: Seconds between passes of the alert sender (it also runs right after a poll that stored new articles).
 ALERT_INTERVAL = 30
+#: Seconds between the main loop's looks at the stop request.
+_TICK = 0.2
 
 
 class Runner:
@@ -43,6 +46,7 @@ class Runner:
         self.sources = sources
         self.stop = stop
         self.sender = sender
+        self._signalled: int | None = None
         # One worker: spaCy analysis is CPU-bound and the SQLite store has one writer. Alert delivery has
         # its own worker, so a slow endpoint never holds up the crawl (and the reverse).
         self.scheduler = BackgroundScheduler(
@@ -98,23 +102,30 @@ class Runner:
         except Exception as exc:  # noqa: BLE001 - one digest failing must not stop the scheduler
             logger.error("digest %s: not sent: %s", entry.name, exc)
 
+    def request_stop(self, signum: int, _frame: object = None) -> None:
+        """The SIGINT/SIGTERM handler. It only records the signal: Python runs handlers in the main thread
+        between two bytecodes, possibly while that thread holds ``stop``'s internal lock inside
+        ``Event.wait``, so calling ``stop.set()`` here could wait on itself for ever. The main loop sets
+        ``stop`` (and logs) within ``_TICK`` seconds instead."""
+        self._signalled = signum
+
     def run_forever(self) -> None:
         """Run until SIGINT/SIGTERM (or ``stop`` is set by someone else)."""
         previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-
-        def request_stop(signum: int, _frame: object) -> None:
-            logger.info("%s received: finishing the item in hand, then stopping", signal.Signals(signum).name)
-            self.stop.set()
-
+        self._signalled = None
         for sig in previous:
-            signal.signal(sig, request_stop)
+            signal.signal(sig, self.request_stop)
         self.schedule()
         self.scheduler.start()
         logger.info("watching %d sources; Ctrl-C stops", len(self.sources))
         try:
-            while not self.stop.wait(1.0):
-                pass
+            while self._signalled is None and not self.stop.is_set():  # is_set takes no lock
+                time.sleep(_TICK)
+            if self._signalled is not None:
+                logger.info("%s received: finishing the item in hand, then stopping",
+                            signal.Signals(self._signalled).name)
         finally:
+            self.stop.set()
             self.scheduler.shutdown(wait=True)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)

@@ -121,3 +121,21 @@ def test_unreachable_source_is_one_line_and_retried_later(tmp_path):
     assert len(dead) == 1, output
     assert "fetch: connection refused" in dead[0] and "retry at" in dead[0]
     assert "Traceback" not in output
+
+
+def test_signal_handler_takes_no_lock_the_main_thread_may_hold():
+    """Python runs a signal handler in the main thread, possibly inside ``Event.wait`` while that thread
+    holds the event's lock; a handler that calls ``stop.set()`` then waits on itself for ever (seen once
+    in CI: "SIGINT received" and then nothing). The handler must only record the signal."""
+    import threading
+
+    from pipeline.scheduler import Runner
+
+    stop = threading.Event()
+    runner = Runner(crawler=None, store=None, sources=[], stop=stop)  # type: ignore[arg-type]
+    with stop._cond:  # the lock Event.wait holds between its waits
+        handler = threading.Thread(target=runner.request_stop, args=(signal.SIGINT, None), daemon=True)
+        handler.start()
+        handler.join(5)
+        assert not handler.is_alive(), "the handler blocked on the stop event's lock"
+    assert runner._signalled == signal.SIGINT and not stop.is_set()
