@@ -3,8 +3,11 @@
 ``entities.py`` keeps a candidate only with some evidence that it is a business (the gazetteer, a legal
 form, a business word in the name, the article's cues, the NER twice). Evidence of one kind is often
 enough, and sometimes wrong: a programme ("Clean Truck Partnership"), a law ("COPPA"), a common word in
-a headline ("Target"). A small logistic model weighs the evidence together with the shape of the name
-and how the article uses it, and drops candidates it thinks unlikely.
+a headline ("Target"). A small logistic model weighs the evidence together with the shape of the name,
+how the article uses it and the words of the name and around its mentions (``candidate_words``), and drops
+candidates it thinks unlikely. With word weights it also judges the tentative candidates, which have too
+little evidence for the rules (the NER alone, or a run of capitalised words the NER left untagged); a model
+without them, like the rules alone, never keeps those.
 
 Everything lives in ``data/company_model.json``, rebuilt with the event model by
 ``python -m pipeline.analyze.train`` from the tune split of ``bench/gold``; inference is plain Python.
@@ -47,6 +50,8 @@ FEATURES: tuple[str, ...] = (
     "short_text",
     "candidates",
     "industry_end",
+    "tentative",
+    "how=caps",
 )
 _DIGIT = re.compile(r"\d")
 # A last word that names an industry and nothing else: "... Airlines", "... Motors" (not "Group" or "Corps",
@@ -70,6 +75,7 @@ def candidate_features(
     total_mentions: int,
     candidates: int,
     title_end: int,
+    tentative: bool = False,
 ) -> list[float]:
     """The model's inputs for one candidate, in the order of ``FEATURES``."""
     mentions = len(spans)
@@ -100,7 +106,32 @@ def candidate_features(
     values.append(1.0 if len(doc) < 120 else 0.0)
     values.append(math.log1p(candidates))
     values.append(1.0 if len(words) > 1 and _INDUSTRY_END.search(name) else 0.0)
+    values.append(1.0 if tentative else 0.0)
+    values.append(math.log1p(hows.get("caps", 0)))
     return values
+
+
+def candidate_words(doc: Doc, name: str, spans: list[Span]) -> list[str]:
+    """The words of a candidate's name and the words around its mentions, as sparse features for the
+    model's lexical weights: ``name:biosciences``, ``last:biosciences``, ``before:firm``, ``after:announces``.
+    What a name is made of and how a sentence treats it tell a business from an agency, a party or a
+    programme where the evidence rules found nothing ("Colossal Biosciences announces ...")."""
+    parts = [w.casefold() for w in re.findall(r"[\w&'\-.]+", name)]
+    found = {f"name:{w}" for w in parts}
+    if parts:
+        found.add(f"last:{parts[-1]}")
+    for span in spans:
+        if span.start > 0:
+            before = doc[span.start - 1]
+            found.add(f"before:{before.lower_}")
+            if span.start > 1 and before.lower_ in ("the", "a", "an", ",", "'s", "by", "of", "from", "and", "at", "to"):
+                found.add(f"before2:{doc[span.start - 2].lower_} {before.lower_}")
+        if span.end < len(doc):
+            after = doc[span.end]
+            found.add(f"after:{after.lower_}")
+            if after.lower_ in ("'s", "\u2019s", ",", "and") and span.end + 1 < len(doc):
+                found.add(f"after2:{after.lower_} {doc[span.end + 1].lower_}")
+    return sorted(found)
 
 
 @dataclass
@@ -108,16 +139,26 @@ class CompanyModel:
     weights: list[float]  # per FEATURES, then the bias
     threshold: float = 0.5
     meta: dict = field(default_factory=dict)
+    # weights of the words of ``candidate_words``; a model with them also judges tentative candidates (names
+    # the NER found with no other evidence), which a model without them never keeps
+    lexical: dict[str, float] = field(default_factory=dict)
 
-    def probability(self, features: list[float]) -> float:
+    @property
+    def judges_tentative(self) -> bool:
+        return bool(self.lexical)
+
+    def probability(self, features: list[float], words: list[str] | tuple[str, ...] = ()) -> float:
         *weights, bias = self.weights
-        return sigmoid(bias + sum(w * x for w, x in zip(weights, features, strict=True)))
+        lexical = self.lexical
+        return sigmoid(bias + sum(w * x for w, x in zip(weights, features, strict=True))
+                       + sum(lexical.get(word, 0.0) for word in words))
 
     def to_json(self) -> dict:
         return {
-            "format": 1,
+            "format": 2,
             "features": list(FEATURES),
             "weights": [round(float(w), 5) for w in self.weights],
+            "lexical": {k: round(float(v), 5) for k, v in sorted(self.lexical.items())},
             "threshold": round(self.threshold, 4),
             "meta": self.meta,
         }
@@ -132,7 +173,7 @@ class CompanyModel:
             weights = weights[:-1] + [0.0] * (len(FEATURES) - len(features)) + weights[-1:]
         elif features != list(FEATURES):
             raise ValueError("company model has other features; rebuild it: python -m pipeline.analyze.train")
-        return cls(weights, float(data["threshold"]), dict(data.get("meta", {})))
+        return cls(weights, float(data["threshold"]), dict(data.get("meta", {})), dict(data.get("lexical", {})))
 
 
 @lru_cache(maxsize=2)

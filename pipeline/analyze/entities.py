@@ -25,6 +25,7 @@ from spacy.tokens import Doc, Span
 
 from pipeline.analyze.company_model import CompanyModel
 from pipeline.analyze.company_model import candidate_features as company_features
+from pipeline.analyze.company_model import candidate_words as company_words
 from pipeline.analyze.gazetteer import Gazetteer
 from pipeline.analyze.names import (
     CORPORATE_WORDS,
@@ -93,8 +94,8 @@ class DocEntities:
     authorities: dict[str, AuthorityInfo]
     jurisdiction_counts: Counter
     main_jurisdiction: str | None
-    # every candidate with evidence, before the company model's cut: (name, features), for training
-    company_candidates: list[tuple[str, list[float]]] = field(default_factory=list)
+    # every candidate, tentative ones too, before the company model's cut: (name, features, words), for training
+    company_candidates: list[tuple[str, list[float], list[str]]] = field(default_factory=list)
 
     def within(self, start: int, end: int, kinds: tuple[str, ...] | None = None) -> list[Mention]:
         return [m for m in self.mentions if m.start >= start and m.end <= end and (not kinds or m.kind in kinds)]
@@ -186,16 +187,17 @@ def extract_entities(
     mentions.extend(_cued_names(doc, text, mentions, covered, gazetteer, resolver))
     mentions.extend(_described_after(doc, text, mentions, covered, gazetteer, resolver))
     mentions.extend(_acting_names(doc, mentions, covered, gazetteer, resolver))
+    mentions.extend(_capitalised_names(doc, mentions, covered, gazetteer, resolver))
 
     _resolve_generic_authorities(doc, mentions)
     companies = _collect_companies(doc, text, mentions, gazetteer)
     mentions = [m for m in mentions if m.kind != "company"]
     found = _company_mentions(doc, text, companies, mentions, title_end)
     _media_as_participants(doc, text, companies, found)
-    evidence = _company_evidence(doc, text, companies, found)
-    for key in [k for k in companies if k not in evidence]:
+    evidence, tentative = _company_evidence(doc, text, companies, found)
+    for key in [k for k in companies if k not in evidence and k not in tentative]:
         del companies[key]
-    candidates = _score_companies(doc, text, companies, found, evidence, title_end, company_model)
+    candidates = _score_companies(doc, text, companies, found, evidence, tentative, title_end, company_model)
     mentions.extend(m for m in found if m.key in companies)
     mentions.sort(key=lambda m: (m.start, -m.end))
 
@@ -221,10 +223,12 @@ def _score_companies(
     companies: dict[str, CompanyInfo],
     found: list[Mention],
     evidence: dict[str, set[str]],
+    tentative: dict[str, set[str]],
     title_end: int,
     model: CompanyModel | None,
-) -> list[tuple[str, list[float]]]:
-    """Features of every business candidate (media outlets aside); drops those the model finds unlikely."""
+) -> list[tuple[str, list[float], list[str]]]:
+    """Features of every business candidate (media outlets aside), tentative ones too; drops those the model
+    finds unlikely, and the tentative ones unless a model with lexical weights keeps them."""
     spans: dict[str, list[Span]] = {}
     for m in found:
         spans.setdefault(m.key, []).append(doc[m.start : m.end])
@@ -233,10 +237,16 @@ def _score_companies(
     scored = []
     for key in keys:
         info = companies[key]
-        features = company_features(doc, text, info.name, info.hows, evidence.get(key, set()), spans.get(key, []),
-                                    total, len(keys), title_end)
-        scored.append((info.name, features))
-        if model is not None and model.probability(features) < model.threshold:
+        unsure = key in tentative
+        features = company_features(doc, text, info.name, info.hows, evidence.get(key) or tentative.get(key, set()),
+                                    spans.get(key, []), total, len(keys), title_end, unsure)
+        words = company_words(doc, info.name, spans.get(key, []))
+        scored.append((info.name, features, words))
+        if unsure and (model is None or not model.judges_tentative):
+            keep = False  # the rules alone never keep a tentative candidate
+        else:
+            keep = model is None or model.probability(features, words) >= model.threshold
+        if not keep:
             del companies[key]
     return scored
 
@@ -769,6 +779,58 @@ def _acting_names(
     return found
 
 
+def _capitalised_names(
+    doc: Doc, mentions: list[Mention], covered: set[int], gazetteer: Gazetteer, resolver: PlaceResolver
+) -> list[Mention]:
+    """Runs of capitalised words that neither the NER nor a rule placed ("Kestrava Energies declares ...", "the
+    Ostrel Lifts deal"). Many are nothing (a sentence's first words, titles, slogans), so they are tentative
+    candidates: only a company model with lexical weights may keep them, on what the name is made of and how
+    the sentence uses it."""
+    taken = set(covered)
+    for m in mentions:
+        taken.update(range(m.start, m.end))
+    found = []
+    i = 0
+    while i < len(doc):
+        if i in taken or doc[i].ent_type_ or not _capital_word(doc[i]):
+            i += 1
+            continue
+        j = i + 1
+        while j < len(doc) and j not in taken and not doc[j].ent_type_ and (
+            _capital_word(doc[j]) or (doc[j].text == "&" and j + 1 < len(doc) and _capital_word(doc[j + 1]))
+        ):
+            j += 1
+        start, end = i, j
+        i = j
+        while start < end and (doc[start].is_stop or doc[start].lower_ in _TITLE_WORDS
+                               or doc[start].is_sent_start and end - start == 1):
+            start += 1  # "The", "After", "Minister" before a name; one capitalised word opening a sentence
+        if end - start > 5 or start >= end or doc[end - 1].text == "&":
+            continue
+        name = clean_org_name(doc[start:end].text)
+        if (
+            not plausible_company_name(name)
+            or looks_like_authority(name)
+            or looks_like_non_company(name)
+            or looks_like_media(name)
+            or looks_like_product(name)
+            or resolver.resolve(name) is not None
+            or gazetteer.lookup(name) is not None
+        ):
+            continue
+        found.append(Mention(start, end, "company", name, how="caps"))
+    return found
+
+
+def _capital_word(token) -> bool:
+    return token.text[:1].isupper() and any(ch.isalpha() for ch in token.text) and not token.is_punct
+
+
+# Words that open a capitalised run as a title or a form of address, not a name.
+_TITLE_WORDS = frozenset({"mr", "mrs", "ms", "dr", "sir", "president", "minister", "prime", "king", "queen", "prince",
+                          "chancellor", "senator", "governor", "mayor", "general", "judge", "pope", "premier"})
+
+
 def _suffixed_names(doc: Doc, text: str, mentions: list[Mention], covered: set[int]) -> list[Mention]:
     """Names followed by a legal form ("Click Profit, LLC", "SL Finance LLC"), whatever the NER called them."""
     taken = set(covered)
@@ -852,7 +914,7 @@ def _collect_companies(
             info = companies[key] = CompanyInfo(entry.name if entry else m.name, key, media=m.kind == "media")
         info.from_gazetteer = info.from_gazetteer or entry is not None
         info.hows[m.how] += 1
-        info.surfaces[surface] += 1
+        info.surfaces[surface] += 0 if m.how == "caps" else 1  # a capitalised run never names what it joins
         if entry is not None:
             for alias in entry.names:
                 info.surfaces.setdefault(alias, 0)
@@ -860,6 +922,9 @@ def _collect_companies(
     _merge_abbreviations(text, companies)
     _merge_extended(text, companies, gazetteer)
     _merge_former_names(text, companies)
+    for info in companies.values():
+        if len(info.hows) > 1:
+            info.hows.pop("caps", None)  # "HMP" after "Harbour Mobile plc (HMP)": found otherwise, not tentative
     return companies
 
 
@@ -1097,8 +1162,10 @@ _BOILERPLATE = re.compile(
 
 def _company_evidence(
     doc: Doc, text: str, companies: dict[str, CompanyInfo], found: list[Mention]
-) -> dict[str, set[str]]:
-    """Why each candidate is a business. A candidate with no reason is left out.
+) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Why each candidate is a business, and the tentative candidates: those with too little evidence for
+    the rules (no reason, or the NER or "the company" alone), which only a company model with lexical
+    weights may keep.
 
     Reasons: the gazetteer; a legal form ("Inc", "LLC"); a business word in the name ("Labs", "Steel");
     a known company's longer name or a product's maker; the article's own cues around a mention ("X, a
@@ -1113,6 +1180,7 @@ def _company_evidence(
     sentences = sentences_of(doc)
     sentence_of = _sentence_index(doc, sentences)
     evidence: dict[str, set[str]] = {}
+    tentative: dict[str, set[str]] = {}
     sources = {k for k, info in companies.items() if not info.media and by_key.get(k)
                and all(_only_a_source(doc, text, m) for m in by_key[k])}
     if not any(k not in sources and not info.media for k, info in companies.items()):
@@ -1155,22 +1223,30 @@ def _company_evidence(
                 reasons.add("anaphor")
         if info.hows.get("ner", 0) >= 2:
             reasons.add("ner")
-        if not reasons:
-            continue
         if spans and all(_inside_other_name(doc, text, m) for m in spans):
             continue  # "the Capital One Arena", "the Infrastructure Investment and Jobs Act", "the Brazilian Amazon"
+        if not reasons:
+            tentative[key] = reasons  # a name and nothing else: the company model may judge it
+            continue
         weak = reasons <= {"ner", "anaphor"}
         if weak and reasons != {"ner", "anaphor"}:
-            continue  # the NER alone, or "the company" alone, is not enough
+            tentative[key] = reasons  # the NER alone, or "the company" alone, is not enough for the rules
+            continue
         if weak:
             name = info.name
             if name.replace(".", "").replace("&", "").isupper() and len(name) <= 6:
+                tentative[key] = reasons
                 continue  # "CSAM", "NIC": abbreviations, mostly of laws and programmes
             if len(name.split()) == 1 and re.search(r"(?<!\w)" + re.escape(name.lower()) + r"(?!\w)", text):
+                tentative[key] = reasons
                 continue  # "Operations", "Target" where the text also writes "operations"
         evidence[key] = reasons
     _coordinated_companies(doc, companies, by_key, evidence)
-    return evidence
+    for key in [k for k in evidence if set(companies[k].hows) == {"caps"}]:
+        tentative[key] = evidence.pop(key)  # a capitalised run alone is never enough for the rules
+    for key in evidence:
+        tentative.pop(key, None)
+    return evidence, tentative
 
 
 # A business's name as the first words of another thing's name: a venue ("the Capital One Arena"), a law ("the

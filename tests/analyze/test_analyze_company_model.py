@@ -55,7 +55,55 @@ def test_the_model_cuts_weak_candidates_and_keeps_strong_ones(make_doc):
 def test_entities_keep_every_candidate_with_its_features(make_doc):
     doc = make_doc("Video-conferencing platform Zoom will halt direct sales in China. Zoom said so.")
     entities = doc._.regwatch_entities
-    names = [name for name, _ in entities.company_candidates]
+    names = [name for name, *_ in entities.company_candidates]
     assert "Zoom" in names
-    assert all(len(features) == len(FEATURES) for _, features in entities.company_candidates)
+    assert all(len(features) == len(FEATURES) for _, features, _ in entities.company_candidates)
     assert "zoom" in entities.companies
+
+
+def test_tentative_candidates_need_a_model_with_lexical_weights(make_doc):
+    """A name with no evidence but itself (a capitalised run the NER left: "The Velmora Energies refinery ...")
+    is a tentative candidate: the rules alone and a model without lexical weights drop it; a model whose words
+    favour it keeps it."""
+    from pipeline.analyze.entities import extract_entities
+    from pipeline.analyze.gazetteer import load_gazetteer
+    from pipeline.analyze.places import default_resolver
+
+    doc = make_doc("The Velmora Energies refinery halts output after a fire.")
+    gazetteer, resolver = load_gazetteer(), default_resolver()
+    rules = extract_entities(doc, gazetteer, resolver, None, 0, None)
+    name, features, words = next(c for c in rules.company_candidates if c[0] == "Velmora Energies")
+    assert dict(zip(FEATURES, features, strict=True))["tentative"] == 1.0
+    assert {"last:energies", "after:refinery"} <= set(words)
+    assert "velmora energies" not in rules.companies
+    plain = CompanyModel([0.0] * (len(FEATURES) + 1), threshold=0.4)
+    assert "velmora energies" not in extract_entities(doc, gazetteer, resolver, None, 0, plain).companies
+    lexical = CompanyModel([0.0] * (len(FEATURES) + 1), threshold=0.4, lexical={"last:energies": 3.0})
+    assert lexical.judges_tentative and not plain.judges_tentative
+    assert "velmora energies" in extract_entities(doc, gazetteer, resolver, None, 0, lexical).companies
+    against = CompanyModel([0.0] * (len(FEATURES) + 1), threshold=0.4, lexical={"last:energies": -3.0})
+    assert "velmora energies" not in extract_entities(doc, gazetteer, resolver, None, 0, against).companies
+
+
+def test_capitalised_runs_the_ner_left_are_candidates_without_titles_or_sentence_openers():
+    import spacy
+
+    from pipeline.analyze.entities import _capitalised_names
+    from pipeline.analyze.gazetteer import load_gazetteer
+    from pipeline.analyze.places import default_resolver
+
+    nlp = spacy.blank("en")  # no NER: every capitalised word is left to the rule
+    nlp.add_pipe("sentencizer")
+    doc = nlp("The deal with Dunmore Aviation and KV Lifts closed. Minister Ana Lopes spoke in Kenya. Later it "
+              "rained.")
+    found = {m.name: m.how for m in _capitalised_names(doc, [], set(), load_gazetteer(), default_resolver())}
+    assert found == {"Dunmore Aviation": "caps", "KV Lifts": "caps", "Ana Lopes": "caps"}
+
+
+def test_the_model_file_keeps_the_lexical_weights(tmp_path):
+    model = CompanyModel([0.5] * (len(FEATURES) + 1), 0.45, {"command": "x"}, {"last:labs": 1.25})
+    path = tmp_path / "company_model.json"
+    path.write_text(json.dumps(model.to_json()), encoding="utf-8")
+    again = load_company_model(str(path))
+    assert again.lexical == {"last:labs": 1.25} and again.threshold == 0.45
+    assert again.probability([0.0] * len(FEATURES), ["last:labs"]) > again.probability([0.0] * len(FEATURES))

@@ -247,7 +247,7 @@ def test_owned_and_based_before_a_name(make_doc):
     gazetteer, resolver = load_gazetteer(), default_resolver()
     doc = make_doc("Officials approved a supply deal with state-owned Velkor Aerostructures last week.")
     entities = extract_entities(doc, gazetteer, resolver, None, 0, None)
-    reasons = {name for name, features in entities.company_candidates}
+    reasons = {name for name, *_ in entities.company_candidates}
     assert "Velkor Aerostructures" in reasons
 
 

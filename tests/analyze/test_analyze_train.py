@@ -93,6 +93,7 @@ def test_the_shipped_models_are_what_the_command_builds(tmp_path):
     shipped_companies = json.loads((MODEL_PATH.parent / "company_model.json").read_text(encoding="utf-8"))
     built_companies = json.loads(companies.read_text(encoding="utf-8"))
     assert differences(built_companies["weights"], shipped_companies["weights"]) == []
+    assert differences(built_companies["lexical"], shipped_companies["lexical"]) == []
     assert len(shipped["ranker_weights"]) == len(shipped["ranker_features"]) + 1
     assert set(shipped["head"]["types"]) <= set(TYPES)
 
