@@ -182,6 +182,7 @@ def extract_entities(
         if any(i in covered for i in range(ent.start, ent.end)):
             continue
         mentions.extend(_classify_entity(doc, ent, gazetteer, resolver))
+    mentions.extend(_unseen_countries(doc, mentions, covered, resolver))
     text = doc_text(doc)
     mentions.extend(_suffixed_names(doc, text, mentions, covered))
     mentions.extend(_cued_names(doc, text, mentions, covered, gazetteer, resolver))
@@ -410,6 +411,8 @@ def _classify_entity(doc: Doc, ent: Span, gazetteer: Gazetteer, resolver: PlaceR
             and (label == "ORG" or place.how != "metonym")
         ):
             return _place_mentions(doc, start, end, text, resolver)
+        if place and place.how == "demonym" and label == "ORG" and end - start == 1:
+            return [Mention(start, end, "place", place.code, place.code, place.how)]  # "the Ugandan parliament"
     if label == "PERSON" and not (looks_like_business(text) and not looks_like_non_company(text)):
         return [Mention(start, end, "person", text, how="ner")]  # but "Velesk Holdings" is a business
     if label not in ("ORG", "PRODUCT", "PERSON"):
@@ -776,6 +779,39 @@ def _acting_names(
         ):
             continue
         found.append(Mention(span.start, span.end, "company", name, how="acting"))
+    return found
+
+
+def _unseen_countries(
+    doc: Doc, mentions: list[Mention], covered: set[int], resolver: PlaceResolver
+) -> list[Mention]:
+    """Country names and demonyms the NER left untagged, as it often does with a brief's first word ("Nepal
+    orders its telecoms authority to block ...", "Uruguay becomes the first country ..."). Only a whole
+    capitalised run that names a country or its people counts (not "Nepal Telecom", not the people's names
+    "Jordan" or "Chad"); capitals and regions are left to the NER, as they name other things as often."""
+    taken = set(covered)
+    for m in mentions:
+        taken.update(range(m.start, m.end))
+    found = []
+    i = 0
+    while i < len(doc):
+        if i in taken or doc[i].ent_type_ or not _capital_word(doc[i]):
+            i += 1
+            continue
+        j = i + 1
+        while j < len(doc) and j not in taken and not doc[j].ent_type_ and _capital_word(doc[j]):
+            j += 1
+        start, end = i, j
+        i = j
+        if doc[start].lower_ == "the" and end - start > 1:
+            start += 1
+        if end - start > 4:
+            continue
+        name = doc[start:end].text
+        place = resolver.resolve(name)
+        if place is None or place.how not in ("name", "demonym") or resolver.also_given_name(name):
+            continue
+        found.append(Mention(start, end, "place", place.code, place.code, place.how))
     return found
 
 

@@ -200,3 +200,30 @@ def test_immediate_effect_is_the_day_of_the_story(make_doc):
     doc = make_doc("Norway bans the sale of disposable vapes with immediate effect.", published=PUBLISHED)
     found = raw_candidates(doc, doc._.regwatch_entities, doc._.regwatch_dates, PUBLISHED, None)
     assert [e.effective_date for e in found if e.type == "ban"] == ["2025-03-12"]
+
+
+@pytest.mark.parametrize(
+    ("text", "event_type", "places"),
+    [
+        # the NER tags nothing in the first two, and calls "Ugandan" an organisation
+        ("Nepal orders its telecoms regulator to block three foreign messaging apps.", "ban", ["NP"]),
+        ("Uruguay becomes the second country in the region to ban single-use vapes.", "ban", ["UY"]),
+        ("The Ugandan parliament passes a bill that caps interest rates on mobile loans.", "law_or_regulation",
+         ["UG"]),
+    ],
+)
+def test_a_country_the_ner_left_untagged_still_acts(places_of, text: str, event_type: str, places: list[str]):
+    assert places_of(text, event_type) == places
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nepal Telecom raises its data prices by a tenth.",  # a business named after its country
+        "Jordan Vance said the plan would fail.",  # a person's name
+        "Chad Morris, a trader, bought the shares.",
+    ],
+)
+def test_untagged_country_names_inside_other_names_are_no_places(make_doc, text: str):
+    entities = make_doc(text, published=PUBLISHED)._.regwatch_entities
+    assert not [m for m in entities.mentions if m.kind == "place"]
