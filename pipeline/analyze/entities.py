@@ -210,7 +210,7 @@ def extract_entities(
             info = authorities.setdefault(m.name, AuthorityInfo(m.name, m.code))
             info.mentions += 1
             info.jurisdiction = info.jurisdiction or m.code
-        if m.kind in ("place", "authority") and m.code:
+        if m.kind in ("place", "authority", "other") and m.code:
             counts[m.code] += 1
             if "-" in m.code:
                 counts[country_of(m.code)] += 1
@@ -411,8 +411,9 @@ def _classify_entity(doc: Doc, ent: Span, gazetteer: Gazetteer, resolver: PlaceR
             and (label == "ORG" or place.how != "metonym")
         ):
             return _place_mentions(doc, start, end, text, resolver)
-        if place and place.how == "demonym" and label == "ORG" and end - start == 1:
-            return [Mention(start, end, "place", place.code, place.code, place.how)]  # "the Ugandan parliament"
+        if place and place.how == "demonym" and end - start == 1:
+            # "the Ugandan parliament" (ORG), "Moldovan police" (PERSON): a people's name alone is its country's
+            return [Mention(start, end, "place", place.code, place.code, place.how)]
     if label == "PERSON" and not (looks_like_business(text) and not looks_like_non_company(text)):
         return [Mention(start, end, "person", text, how="ner")]  # but "Velesk Holdings" is a business
     if label not in ("ORG", "PRODUCT", "PERSON"):

@@ -227,3 +227,22 @@ def test_a_country_the_ner_left_untagged_still_acts(places_of, text: str, event_
 def test_untagged_country_names_inside_other_names_are_no_places(make_doc, text: str):
     entities = make_doc(text, published=PUBLISHED)._.regwatch_entities
     assert not [m for m in entities.mentions if m.kind == "place"]
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("The Holy See excommunicates the clergy of a breakaway society.", "VA"),
+        ("Trinidad and Tobago's finance ministry raises the fuel levy by a fifth.", "TT"),  # NER: GPE + ORG
+        ("Moldovan police raid the offices of two banks.", "MD"),  # "Moldovan" tagged PERSON
+        ("Officials of the Somaliland administration reopen the port.", "SO"),  # a breakaway region: its state
+    ],
+)
+def test_places_the_ner_splits_or_mislabels_are_found(analyze, text: str, code: str):
+    assert [j["code"] for j in analyze(text)["jurisdictions"]] == [code]
+
+
+def test_a_state_body_named_after_its_country_counts_for_it(make_doc):
+    """ "the Ghana Armed Forces" is no authority of the gazetteer, but it is Ghana's."""
+    entities = make_doc("Soldiers of the Ghana Armed Forces guard the northern border post.")._.regwatch_entities
+    assert entities.jurisdiction_counts["GH"] >= 1
