@@ -783,6 +783,29 @@ def _acting_names(
     return found
 
 
+def _capitalised_runs(
+    doc: Doc, mentions: list[Mention], covered: set[int], ampersand: bool = False
+) -> Iterator[tuple[int, int]]:
+    """(start, end) of each run of capitalised words that no mention, gazetteer match or NER entity covers;
+    with ``ampersand``, "&" between two capitalised words joins them ("Ostrel & Vane")."""
+    taken = set(covered)
+    for m in mentions:
+        taken.update(range(m.start, m.end))
+    i = 0
+    while i < len(doc):
+        if i in taken or doc[i].ent_type_ or not _capital_word(doc[i]):
+            i += 1
+            continue
+        j = i + 1
+        while j < len(doc) and j not in taken and not doc[j].ent_type_ and (
+            _capital_word(doc[j])
+            or (ampersand and doc[j].text == "&" and j + 1 < len(doc) and _capital_word(doc[j + 1]))
+        ):
+            j += 1
+        yield i, j
+        i = j
+
+
 def _unseen_countries(
     doc: Doc, mentions: list[Mention], covered: set[int], resolver: PlaceResolver
 ) -> list[Mention]:
@@ -790,20 +813,8 @@ def _unseen_countries(
     orders its telecoms authority to block ...", "Uruguay becomes the first country ..."). Only a whole
     capitalised run that names a country or its people counts (not "Nepal Telecom", not the people's names
     "Jordan" or "Chad"); capitals and regions are left to the NER, as they name other things as often."""
-    taken = set(covered)
-    for m in mentions:
-        taken.update(range(m.start, m.end))
     found = []
-    i = 0
-    while i < len(doc):
-        if i in taken or doc[i].ent_type_ or not _capital_word(doc[i]):
-            i += 1
-            continue
-        j = i + 1
-        while j < len(doc) and j not in taken and not doc[j].ent_type_ and _capital_word(doc[j]):
-            j += 1
-        start, end = i, j
-        i = j
+    for start, end in _capitalised_runs(doc, mentions, covered):
         if doc[start].lower_ == "the" and end - start > 1:
             start += 1
         if end - start > 4:
@@ -823,22 +834,8 @@ def _capitalised_names(
     Ostrel Lifts deal"). Many are nothing (a sentence's first words, titles, slogans), so they are tentative
     candidates: only a company model with lexical weights may keep them, on what the name is made of and how
     the sentence uses it."""
-    taken = set(covered)
-    for m in mentions:
-        taken.update(range(m.start, m.end))
     found = []
-    i = 0
-    while i < len(doc):
-        if i in taken or doc[i].ent_type_ or not _capital_word(doc[i]):
-            i += 1
-            continue
-        j = i + 1
-        while j < len(doc) and j not in taken and not doc[j].ent_type_ and (
-            _capital_word(doc[j]) or (doc[j].text == "&" and j + 1 < len(doc) and _capital_word(doc[j + 1]))
-        ):
-            j += 1
-        start, end = i, j
-        i = j
+    for start, end in _capitalised_runs(doc, mentions, covered, ampersand=True):
         while start < end and (doc[start].is_stop or doc[start].lower_ in _TITLE_WORDS
                                or doc[start].is_sent_start and end - start == 1):
             start += 1  # "The", "After", "Minister" before a name; one capitalised word opening a sentence
