@@ -1259,28 +1259,28 @@ def _company_evidence(
             reasons.add("ner")
         if spans and all(_inside_other_name(doc, text, m) for m in spans):
             continue  # "the Capital One Arena", "the Infrastructure Investment and Jobs Act", "the Brazilian Amazon"
-        if not reasons:
-            tentative[key] = reasons  # a name and nothing else: the company model may judge it
-            continue
-        weak = reasons <= {"ner", "anaphor"}
-        if weak and reasons != {"ner", "anaphor"}:
-            tentative[key] = reasons  # the NER alone, or "the company" alone, is not enough for the rules
-            continue
-        if weak:
-            name = info.name
-            if name.replace(".", "").replace("&", "").isupper() and len(name) <= 6:
-                tentative[key] = reasons
-                continue  # "CSAM", "NIC": abbreviations, mostly of laws and programmes
-            if len(name.split()) == 1 and re.search(r"(?<!\w)" + re.escape(name.lower()) + r"(?!\w)", text):
-                tentative[key] = reasons
-                continue  # "Operations", "Target" where the text also writes "operations"
-        evidence[key] = reasons
+        (tentative if _too_little(info.name, reasons, text) else evidence)[key] = reasons
     _coordinated_companies(doc, companies, by_key, evidence)
     for key in [k for k in evidence if set(companies[k].hows) == {"caps"}]:
         tentative[key] = evidence.pop(key)  # a capitalised run alone is never enough for the rules
     for key in evidence:
         tentative.pop(key, None)
     return evidence, tentative
+
+
+def _too_little(name: str, reasons: set[str], text: str) -> bool:
+    """Evidence the rules alone do not accept (the company model may still judge the candidate): none; the NER
+    alone or "the company" alone; or both, for an abbreviation ("CSAM", "NIC": mostly laws and programmes) or a
+    single word the text also writes in lower case ("Operations", "Target")."""
+    if not reasons:
+        return True
+    if not reasons <= {"ner", "anaphor"}:
+        return False  # a reason of its own: the gazetteer, a legal form, a cue ...
+    if reasons != {"ner", "anaphor"}:
+        return True
+    if name.replace(".", "").replace("&", "").isupper() and len(name) <= 6:
+        return True
+    return len(name.split()) == 1 and bool(re.search(r"(?<!\w)" + re.escape(name.lower()) + r"(?!\w)", text))
 
 
 # A business's name as the first words of another thing's name: a venue ("the Capital One Arena"), a law ("the

@@ -351,11 +351,10 @@ def build_company_model(samples: list[Sample]) -> CompanyModel:
     if model is None:
         raise ValueError("no company candidates of both outcomes to learn from")
     model.threshold = threshold
-    _, _, y = _company_rows(labelled)
-    tentative = sum(1 for _, candidates in labelled for _, features, _ in candidates if features[_TENTATIVE])
+    dense, _, y = _company_rows(labelled)
     model.meta = {"cv_f1_rules_only": round(_company_f1(tune, rules_only, 0.5), 3),
                   "cv_f1": round(table[threshold], 3), "candidates": int(len(y)), "positives": int(y.sum()),
-                  "tentative": tentative, "words": len(model.lexical)}
+                  "tentative": int(dense[:, _TENTATIVE].sum()), "words": len(model.lexical)}
     return model
 
 
