@@ -91,7 +91,8 @@ EFFECT_TODAY = re.compile(
     r"becomes? the (first|second|third|\w+th|\d+(st|nd|rd|th))\s+(\w+\s+){0,3}?(country|state|nation|member))\b"
     r"(?!\s+(on|from|at|by|next|later|after|when|once|within|\d))"
     # "in Bolivia" is a place, "in March" or "in 30 days" a later time
-    r"(?!\s+in\s+(\d|a |an |the (coming|next|new|first|second|third|fourth)|early|late|mid|"
+    r"(?!\s+in\s+(\d{4}\b|\d+\s+(days?|weeks?|months?|years?)\b|a |an |the (coming|next|new|first|second|third|fourth)|"
+    r"early|late|mid|"
     r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|spring|summer|autumn|fall|winter))",
     re.IGNORECASE,
 )
@@ -333,9 +334,24 @@ def date_kind(doc: Doc, span: Span, published: date | None = None) -> str:
         return "effective"
     if ANNOUNCEMENT_CUE.search(before):
         return "announcement"
+    opening = doc[span.sent.start : span.start].text
+    if _PUT_OFF.search(opening) or _CHANGE_OF.search(opening):
+        return "effective"
     if _effect_follows(doc, span) or _future_change(doc, span):
         return "effective"
     return "other"
+
+
+# A change put off, with its object described at length before the day: "postpones sanctions on X, of which ...
+# hold a majority of shares, until October 8".
+_PUT_OFF = re.compile(r"\b(postpone[sd]?|postponing|delay(s|ed|ing)?|defer(s|red|ring)?)\b[^.;]{0,200}?,?\s"
+                      r"(until|till)\s*(the\s+)?$", re.IGNORECASE)
+# A change announced as a noun, then its time: "announces the end of protected status for 4,000 nationals in
+# January", "announces the reopening of the border post with Somalia in April".
+_CHANGE_OF = re.compile(r"\b(announce[sd]?|announcing|confirms?|confirmed|orders?|ordered)\s+(the\s+)?(reopening|"
+                        r"closure|closing|end|ending|introduction|lifting|suspension|resumption|abolition|removal|"
+                        r"withdrawal|expansion|extension)\s+of\b[^.;]{0,120}?\s(in|on|from)\s*(the\s+)?$",
+                        re.IGNORECASE)
 
 
 # "will replace the lev as the official currency on 1 January", "will officially join the bloc in October": a

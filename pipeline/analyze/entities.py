@@ -145,6 +145,9 @@ def extract_entities(
         host = _enclosing_entity(doc, span, ents)
         if entry.kind == "authority" and code is None:
             code = _place_inside(host, resolver)
+        if entry.kind == "authority" and host.label_ == "PERSON" and len(host) > len(span) and not span.text.isupper():
+            covered.difference_update(range(span.start, span.end))
+            continue  # "president Duma Boko" names no parliament
         if entry.kind == "company" and host is not span:
             if host.label_ == "PERSON" and host.start < span.start:  # "Jacqueline Ford" is not Ford
                 covered.difference_update(range(span.start, span.end))
@@ -261,6 +264,16 @@ def _foreign_lead(doc: Doc, span: Span, resolver: PlaceResolver, code: str) -> s
             continue
         place = resolver.resolve(doc[end - width : end].text)
         if place is not None and place.how in ("name", "demonym", "state"):
+            return place.code if place.code != code else None
+    # or just after it: "the House of Representatives of Libya"
+    start = span.end + 1 if span.end < len(doc) and doc[span.end].lower_ == "of" else None
+    if start is not None and start < len(doc) and doc[start].lower_ == "the":
+        start += 1
+    for width in (3, 2, 1) if start is not None else ():
+        if start + width > len(doc) or (start + width < len(doc) and doc[start + width].text[:1].isupper()):
+            continue
+        place = resolver.resolve(doc[start : start + width].text)
+        if place is not None and place.how in ("name", "state"):
             return place.code if place.code != code else None
     return None
 
@@ -822,9 +835,30 @@ def _unseen_countries(
         name = doc[start:end].text
         place = resolver.resolve(name)
         if place is None or place.how not in ("name", "demonym") or resolver.also_given_name(name):
+            found.extend(_place_before_title(doc, start, end, resolver))
             continue
         found.append(Mention(start, end, "place", place.code, place.code, place.how))
     return found
+
+
+def _place_before_title(doc: Doc, start: int, end: int, resolver: PlaceResolver) -> list[Mention]:
+    """A country, state or province that opens a run before its leader's title: "Ontario Premier", "Texas
+    Governor", "Nepal Prime Minister"."""
+    for width in (3, 2, 1):
+        if start + width >= end or doc[start + width].text not in LEADER_TITLES:
+            continue
+        name = doc[start : start + width].text
+        place = resolver.resolve(name)
+        if place is None or place.how not in ("name", "demonym", "state") or resolver.also_given_name(name):
+            continue
+        code = _state_or_country(doc, start, start + width, name, place.code) if place.how == "state" else place.code
+        return [Mention(start, start + width, "place", code, code, place.how)]
+    return []
+
+
+# Titles of a government's head that follow its place's name: "Ontario Premier", "Peru President".
+LEADER_TITLES = frozenset({"President", "Premier", "Governor", "Prime", "Chancellor", "Minister", "Government",
+                           "Parliament", "Mayor"})
 
 
 def _capitalised_names(
@@ -896,6 +930,10 @@ def _suffixed_names(doc: Doc, text: str, mentions: list[Mention], covered: set[i
 
 
 def _place_mentions(doc: Doc, start: int, end: int, text: str, resolver: PlaceResolver) -> list[Mention]:
+    if end + 1 < len(doc) and doc[end].text == "-" and not doc[end - 1].whitespace_ and doc[end + 1].is_title:
+        joined = resolver.resolve(doc[start : end + 2].text)  # the NER stops at the hyphen of "Guinea-Bissau"
+        if joined is not None and joined.how == "name":
+            start, end, text = start, end + 2, doc[start : end + 2].text
     place = resolver.resolve(text)
     while place is None and end - start > 1 and doc[end - 1].is_lower:
         end -= 1  # the NER sometimes swallows the verb: "the Congo bans"

@@ -32,7 +32,7 @@ from pipeline.analyze.cues import (
 )
 from pipeline.analyze.dates import EFFECT_TODAY, ResolvedDate, names_a_text
 from pipeline.analyze.encoder import TextEncoder
-from pipeline.analyze.entities import DocEntities, Mention
+from pipeline.analyze.entities import LEADER_TITLES, DocEntities, Mention
 from pipeline.analyze.places import country_of, default_resolver, jurisdiction_name
 from pipeline.analyze.ranker import Candidate, DocView, EventModel
 from pipeline.analyze.sents import doc_text
@@ -181,7 +181,7 @@ def rank_events(
     view = doc_view(doc, raw, title)
     classified = encoder.probabilities(view.text) if encoder is not None and model.blend is not None else None
     probs, relevance = model.judge(view, encoder=classified)
-    kept = select_events(raw, probs, model, lambda t: fallback_event(t, doc, entities, dates, published, title),
+    kept = select_events(raw, probs, model, lambda t: fallback_event(t, doc, entities, dates, published, title, raw),
                          relevance)
     return kept, max(probs.values(), default=0.0) if relevance is None else relevance
 
@@ -245,7 +245,8 @@ def select_events(
     for event_type, p in probs.items():
         if p <= 0.0 or p < model.threshold_for(event_type):
             continue
-        of_type = sorted((e for e in raw if e.type == event_type), key=lambda e: (-e.confidence_raw, e.sentence_index))
+        of_type = sorted((e for e in raw if e.type == event_type),
+                         key=lambda e: (e.background, -e.confidence_raw, e.sentence_index))
         if not of_type:
             made = fallback(event_type)
             if made is not None:
@@ -271,9 +272,28 @@ def fallback_event(
     dates: list[ResolvedDate],
     published: date,
     title: str | None,
+    raw: list[Event] | None = None,
 ) -> Event | None:
-    """An event the text classifier is sure of but no cue matched: the lead sentence, the main actor."""
+    """An event the text classifier is sure of but no cue of its type matched: the actor, places and sentence
+    of the strongest cue of another type with the same kind of actor ("France suspends its programme for
+    Palestinian refugees" read as a law by the classifier and as a ban by the cues is France's), else the
+    lead sentence and the main actor."""
     kind = EVENT_TYPES[event_type]
+    like = sorted((e for e in raw or () if e.actor_kind == kind),
+                  key=lambda e: (-e.confidence_raw, e.sentence_index))
+    if like:
+        best = like[0]
+        return Event(
+            type=event_type,
+            actor=best.actor,
+            actor_kind=kind,
+            jurisdictions=list(best.jurisdictions),
+            effective_date=best.effective_date,
+            status=best.status,
+            confidence=0.0,
+            evidence=best.evidence,
+            sentence_index=best.sentence_index,
+        )
     sentences = [s for s in sentences_of(doc) if len(s) >= 4]
     if not sentences:
         return None
@@ -293,6 +313,9 @@ def fallback_event(
             name = _government_name(code)
         else:
             return None
+        lead = _lead_actor(sentence, entities)
+        if lead is not None:
+            name, code = lead.name, lead.code
     effective = _effective_date(dates, sentence, published)
     return Event(
         type=event_type,
@@ -305,6 +328,20 @@ def fallback_event(
         evidence=" ".join(sentence.text.split()),
         sentence_index=0,
     )
+
+
+def _lead_actor(sentence: Span, entities: DocEntities) -> _Actor | None:
+    """Who acts in the lead sentence when no cue says: a body named there that nothing is aimed at, else the
+    place that opens it as its subject ("The Bahamas announces screening for travellers from ...")."""
+    doc = sentence.doc
+    in_sentence = entities.within(sentence.start, sentence.end)
+    body = next((m for m in in_sentence if m.kind == "authority" and not _aimed_at(doc, m, sentence)), None)
+    if body is not None:
+        info = entities.authorities.get(body.name)
+        code = body.code or (info.jurisdiction if info else None) or _sentence_country(sentence, body, in_sentence)
+        return _Actor(body.name, "authority", code, body.start, body.end, True) if code else None
+    opener = _subject_place(sentence, [m for m in in_sentence if m.kind == "place" and m.code])
+    return _place_actor(opener) if opener is not None else None
 
 
 def candidate_events(
@@ -469,7 +506,8 @@ def _find_actor(
         if main_company and COMPANY_PRONOUNS.search(prefix):
             return _Actor(main_company, "company", None, -1, -1, False)
         return None
-    authorities = [m for m in in_sentence if m.kind == "authority"]
+    # a body a measure is aimed at ("designates the Revolutionary Guard a terrorist group") is not its actor
+    authorities = [m for m in in_sentence if m.kind == "authority" and not _aimed_at(sentence.doc, m, sentence)]
     before = [m for m in authorities if m.end <= cue_token]
     chosen = before[-1] if before else None
     if chosen is None and authorities:
@@ -536,13 +574,13 @@ def _place_government(sentence: Span, cue_token: int, in_sentence: list[Mention]
     if agent is not None and agent.how != "demonym":
         return _place_actor(agent)
     for m in reversed([m for m in places if m.end <= cue_token]):
-        if _aimed_at(doc, m, sentence, places):
+        if _aimed_at(doc, m, sentence, places) or _KIND_NOUN.match(doc[m.end : m.end + 2].text):
             continue
         gap = doc[m.end : cue_token].text
         subject = m.start - sentence.start <= 1 and cue_token - m.end <= 2 * _PLACE_ACTOR_GAP
         if cue_token - m.end <= _PLACE_ACTOR_GAP or subject or GOVERNMENT_WORDS.match(gap.lstrip("'s ").strip()):
-            if m.how == "demonym" and not GOVERNMENT_WORDS.search(gap):
-                continue
+            if m.how == "demonym" and not GOVERNMENT_WORDS.search(doc[m.end : cue_token + 1].text):
+                continue  # "Russian officials ban", "the Moldovan parliament votes": not "Russian banks ban"
             return _place_actor(m)
     opener = _subject_place(sentence, places)
     if opener is not None and opener.end <= cue_token:
@@ -550,6 +588,8 @@ def _place_government(sentence: Span, cue_token: int, in_sentence: list[Mention]
     return None
 
 
+# A place naming the kind of a country, not acting: "Slovenia becomes the first EU country to introduce ...".
+_KIND_NOUN = re.compile(r"^(country|countries|nation|nations|member states?|members?)\b", re.IGNORECASE)
 # The words between a cue and a place that make the place its doer: "sanctioned by the", "imposed on X by".
 _PASSIVE_AGENT = re.compile(r"^\S+(\s+\S+){0,2}?\s+by(\s+the)?\s*$", re.IGNORECASE)
 # Words right before a place that make it what a measure is aimed at, or a counterpart, not who acts.
@@ -558,7 +598,11 @@ _AIMED_AT = re.compile(
     # a measure's object right after its verb: "will remove Cuba from the list", "designates Iran a ..."
     r"removes?|removed|removing|adds?|added|adding|designates?|designated|designating|blacklists?|blacklisted|"
     r"sanctions|sanctioned|sanctioning|bans|banned|banning|blocks|blocked|blocking|punish(?:es|ed|ing)?|"
-    r"expels?|expelled|expelling|suspends?|suspended|suspending)(\s+the)?\s*$",
+    r"expels?|expelled|expelling|suspends?|suspended|suspending|"
+    # people of a place, and places visited: "visas to nationals of A, B and C", "travellers who visited X"
+    r"(?:nationals|citizens|residents|natives|passport holders) of|visited|visiting|travell?ed to)"
+    # with the target's owner between: "designate Iran's Revolutionary Guard", "sanctions Russia's central bank"
+    r"(\s+the)?(\s+\S+['\u2019]s)?\s*$",
     re.IGNORECASE,
 )
 _LIST_GAP = re.compile(r"^\s*(,|,?\s*and|&|-|\u2013|/)\s*$", re.IGNORECASE)
@@ -589,15 +633,13 @@ def _subject_place(sentence: Span, places: list[Mention]) -> Mention | None:
     if last.end >= sentence.end:
         return None
     follower = doc[last.end]
-    if follower.text in _LEADER_TITLES:
+    if follower.text in LEADER_TITLES:
         return chain[0]  # "Ontario Premier Jane Roe announces ..."
     if not follower.is_alpha or not follower.is_lower or follower.lower_ in ("and", "or", "of", "in", "for", "to"):
         return None
     return chain[0]
 
 
-_LEADER_TITLES = frozenset({"President", "Premier", "Governor", "Prime", "Chancellor", "Minister", "Government",
-                            "Parliament", "Mayor"})
 
 
 def _chain(places: list[Mention], head: Mention | None, doc: Doc) -> list[Mention]:
@@ -629,6 +671,9 @@ def _sentence_country(sentence: Span, body: Mention, in_sentence: list[Mention])
     ("Peru's Senate", "In Peru, the Senate ..."). A place after its verb is more often what it acts on, and
     a demonym more often the speaker's ("the Kyrgyz ministry says the EU body ...")."""
     doc = sentence.doc
+    adjacent = next((m for m in in_sentence if m.kind == "place" and m.code and m.end == body.start), None)
+    if adjacent is not None:
+        return country_of(adjacent.code)  # "the British High Court", "the Moldovan parliament"
     places = [m for m in in_sentence if m.kind == "place" and m.code and m.how != "demonym"]
     for m in places:
         if 0 <= m.start - body.end <= 2 and doc[m.start - 1].lower_ in ("in", "of", "for"):

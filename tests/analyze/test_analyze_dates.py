@@ -178,3 +178,24 @@ def test_a_change_under_way_is_dated_and_a_comparison_is_not(make_doc):
     doc = make_doc("The ministry sets a limit of 400,000 study permits, a 10% reduction from 2024.",
                    published=date(2025, 1, 24))
     assert [d.kind for d in doc._.regwatch_dates] == ["other"]
+
+
+def test_a_change_put_off_or_announced_as_a_noun_is_dated(make_doc):
+    """The day after "postpones ... until" counts however long the description of what is put off; so does the time
+    of a change announced as a noun ("announces the end of ... in January"); not that of any other noun."""
+    doc = make_doc("The Treasury postpones sanctions on Velmar Oil, a refiner in which two state-owned groups from "
+                   "abroad hold a majority of its shares, until October 8.", published=date(2025, 10, 1))
+    assert [(d.date, d.kind) for d in doc._.regwatch_dates] == [("2025-10-08", "effective")]
+    doc = make_doc("The ministry announces the end of protected status for about 3,000 Laotian nationals in January.",
+                   published=date(2025, 11, 24))
+    assert [(d.date, d.kind) for d in doc._.regwatch_dates] == [("2026-01", "effective")]
+    doc = make_doc("The ministry announces the winners of its design contest in January.", published=date(2025, 11, 24))
+    assert [d.kind for d in doc._.regwatch_dates] == ["other"]
+
+
+def test_entering_into_force_in_many_states_is_the_day_of_the_story():
+    from pipeline.analyze.dates import EFFECT_TODAY
+
+    assert EFFECT_TODAY.search("The ocean treaty enters into force in 60 member states.")
+    assert not EFFECT_TODAY.search("The ocean treaty enters into force in 60 days.")
+    assert not EFFECT_TODAY.search("The ocean treaty enters into force in 2027.")

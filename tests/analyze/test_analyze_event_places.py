@@ -246,3 +246,100 @@ def test_a_state_body_named_after_its_country_counts_for_it(make_doc):
     """ "the Ghana Armed Forces" is no authority of the gazetteer, but it is Ghana's."""
     entities = make_doc("Soldiers of the Ghana Armed Forces guard the northern border post.")._.regwatch_entities
     assert entities.jurisdiction_counts["GH"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("text", "event_type", "expected"),
+    [
+        # people of a list of countries are what a visa measure is aimed at
+        ("Norway says it will stop issuing work visas to nationals of Ghana, Peru and Laos and suspend study "
+         "permits for Laotian citizens.", "license_or_approval", ["NO"]),
+        # a body named as the object of a designation, behind its owner's name
+        ("Canada announces that it will designate Iran's Revolutionary Guard a terrorist entity and will ban "
+         "support for it.", "ban", ["CA"]),
+        # "EU" only says what kind of country Slovenia is
+        ("Slovenia becomes the first EU country to cap the price of heating oil.", "law_or_regulation", ["SI"]),
+        # the cue is the government word itself (a guard: the rule it goes through changed)
+        ("The Moldovan parliament votes to shut a Russian-funded cultural club.", "law_or_regulation", ["MD"]),
+    ],
+)
+def test_the_acting_place_not_the_target_nor_a_kind(places_of, text, event_type, expected):
+    assert places_of(text, event_type) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "event_type", "actor", "places"),
+    [
+        # a body's country written next to it, before or after, wins over the gazetteer's or the article's
+        ("A British High Court judge rules that the Kenyan mining firm Tarvo is liable for a dam collapse in Brazil.",
+         "investigation", "High Court", ["GB"]),
+        ("The House of Representatives of Libya approves a new election law.", "law_or_regulation",
+         "Libya House of Representatives", ["LY"]),
+        ("The Knesset passes a bill that lets police hold Palestinian suspects longer.", "law_or_regulation",
+         "Knesset", ["IL"]),
+        # a parliament's name inside a person's is none: the president's country acts
+        ("Kenyan president Duma Okello announces a tax on betting firms.", "trade_or_tax", "Government of Kenya",
+         ["KE"]),
+    ],
+)
+def test_the_home_of_a_body(make_doc, text, event_type, actor, places):
+    doc = make_doc(text, published=PUBLISHED)
+    found = raw_candidates(doc, doc._.regwatch_entities, doc._.regwatch_dates, PUBLISHED, None)
+    best = max((e for e in found if e.type == event_type), key=lambda e: e.confidence_raw)
+    assert (best.actor, best.jurisdictions) == (actor, places)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Guinea-Bissau halts a foreign-funded vaccine trial.", "GW"),  # the NER tags "Guinea" alone
+        ("Bosnia-Herzegovina raises the excise on tobacco.", "BA"),
+        ("Ontario Premier Jane Roe says the province will charge more for power it sells abroad.", "CA-ON"),
+    ],
+)
+def test_places_the_ner_cuts_short_or_leaves_before_a_title(make_doc, text: str, code: str):
+    entities = make_doc(text, published=PUBLISHED)._.regwatch_entities
+    assert [m.code for m in entities.mentions if m.kind == "place"] == [code]
+
+
+@pytest.mark.parametrize(
+    ("text", "raw_type", "actor", "places"),
+    [
+        # the classifier reads a law where the cues read a ban: the ban's actor, not the article's main place
+        ("France suspends its scheme for resettling Palestinian refugees from Gaza.", "ban", "Government of France",
+         ["FR"]),
+        # no cue at all: the place that opens the lead as its subject, not the places named more often
+        ("The Bahamas announces health checks for travellers from Liberia, after Liberia reports new cases.", None,
+         "Government of Bahamas", ["BS"]),
+    ],
+)
+def test_an_event_no_cue_of_its_type_found_takes_the_lead_s_actor(make_doc, text, raw_type, actor, places):
+    from pipeline.analyze.events import fallback_event
+
+    doc = make_doc(text, published=PUBLISHED)
+    entities, dates = doc._.regwatch_entities, doc._.regwatch_dates
+    raw = raw_candidates(doc, entities, dates, PUBLISHED, None)
+    assert [e.type for e in raw if e.type == "law_or_regulation"] == []
+    assert raw_type is None or raw_type in {e.type for e in raw}
+    made = fallback_event("law_or_regulation", doc, entities, dates, PUBLISHED, None, raw)
+    assert (made.actor, made.jurisdictions) == (actor, places)
+
+
+def test_a_candidate_of_the_story_is_chosen_over_a_background_one():
+    """Of two candidates of the kept type, one dated years before the story (a past approval) is not the event."""
+    from pipeline.analyze.events import Event, select_events
+
+    class Model:
+        blend = None
+        secondary = 0.99
+
+        def threshold_for(self, event_type: str) -> float:
+            return 0.5
+
+    def candidate(actor: str, raw: float, background: bool, index: int) -> Event:
+        return Event("license_or_approval", actor, "authority", [actor[:2]], None, "in_effect", raw, "...", index,
+                     confidence_raw=raw, background=background)
+
+    past, now = candidate("US regulator", 0.8, True, 1), candidate("EU commission", 0.6, False, 0)
+    kept = select_events([past, now], {"license_or_approval": 0.9}, Model(), lambda t: None)
+    assert [e.actor for e in kept] == ["EU commission"]

@@ -101,13 +101,22 @@ def test_the_shipped_models_are_what_the_command_builds(tmp_path):
 def test_the_blend_thresholds_are_found_one_after_the_other():
     calls = []
 
-    def objective(threshold: float, gate_threshold: float) -> float:
+    def objective(threshold: float, gate_threshold: float) -> tuple[float, float]:
         calls.append((threshold, gate_threshold))
-        return -abs(threshold - 0.4) - 2 * abs(gate_threshold - 0.425)
+        return -abs(threshold - 0.4) - 2 * abs(gate_threshold - 0.425), 0.0
 
     best = train._coordinate_search(objective)
     assert best[1:] == (0.4, 0.425)
     assert len(calls) < len(train.THRESHOLDS) ** 2 / 4
+
+
+def test_a_tie_over_all_items_goes_to_the_articles_best():
+    """Settings within a tune item's worth of the best over all items are a tie, broken by the articles' score;
+    a clearly better setting over all items wins whatever the articles say."""
+    trials = [((2.1759, 1.850), 0.625), ((2.1748, 1.870), 0.3), ((2.1706, 1.910), 0.4)]
+    assert train._pick(trials)[1] == 0.3
+    assert train._pick([((2.1759, 1.85), 0.625), ((2.1700, 1.99), 0.4)])[1] == 0.625
+    assert train._pick([((1.0, 0.5), 0.3), ((1.0, 0.5), 0.4)])[1] == 0.3  # then the earliest tried
 
 
 def test_the_text_classifier_step_size_comes_from_the_kernel_s_largest_eigenvalue():
