@@ -206,6 +206,8 @@ def extract_entities(
     mentions.sort(key=lambda m: (m.start, -m.end))
 
     _us_states_named_like_countries(doc, mentions, resolver)
+    mentions = _drop_stray_regions(doc, mentions)
+    _generic_bodies_elsewhere(doc, mentions, resolver)
     authorities: dict[str, AuthorityInfo] = {}
     counts: Counter = Counter()
     for m in mentions:
@@ -293,6 +295,52 @@ def _us_states_named_like_countries(doc: Doc, mentions: list[Mention], resolver:
         if not any(o.code == m.code for o in others):
             code = _state_or_country(doc, m.start, m.end, doc[m.start:m.end].text, state)
             m.name, m.code, m.how = code, code, "state"
+
+
+# Names that many countries give their bodies: the gazetteer's one (the US Congress for "House of Representatives")
+# only when the story is set there too.
+_GENERIC_BODIES = frozenset({
+    "congress", "house of representatives", "department of justice", "justice department", "department of commerce",
+    "commerce department", "treasury department", "department of the treasury", "department of state",
+    "state department", "department of defense", "defense department", "department of homeland security",
+    "department of telecommunications", "financial services commission", "competition bureau",
+    "commerce commission", "data protection commission", "general court",
+})
+
+
+def _generic_bodies_elsewhere(doc: Doc, mentions: list[Mention], resolver: PlaceResolver) -> None:
+    """A body known by a name many countries use, in a story whose places are all elsewhere, is not the
+    gazetteer's: "Japanese voters elect the House of Representatives" is Japan's house, not the US Congress.
+    With one country named it is that country's; with several, nobody's in particular. A body whose country
+    is written just before it ("the United States Department of State") keeps it."""
+    countries = {country_of(m.code) for m in mentions if m.kind == "place" and m.code and m.code != "EU"}
+    if not countries:
+        return
+    for m in mentions:
+        if m.kind != "authority" or m.how != "gazetteer" or not m.code or country_of(m.code) in countries:
+            continue
+        surface = doc[m.start : m.end].text
+        if surface.lower().removeprefix("the ") not in _GENERIC_BODIES:
+            continue
+        end = m.start - 1 if m.start and doc[m.start - 1].text in ("'s", "\u2019s") else m.start
+        if any(resolver.resolve(doc[end - w : end].text) for w in (1, 2, 3) if end - w >= 0):
+            continue
+        m.code = next(iter(countries)) if len(countries) == 1 else None
+        m.name = f"{jurisdiction_name(m.code)} {surface}" if m.code else surface
+
+
+def _drop_stray_regions(doc: Doc, mentions: list[Mention]) -> list[Mention]:
+    """A province or region of a country that is no federation (ISO 3166-2, counted as its country) is a place of
+    the story only when it is a place the NER saw as one, and its country is named elsewhere in the story or no
+    other country is: "Portland" among US cities is no Jamaican parish, "the Red Sea" (a sea) no Sudanese state."""
+    regions = [m for m in mentions if m.kind == "place" and m.how == "region"]
+    if not regions:
+        return mentions
+    others = [m for m in mentions
+              if m.code and m.code != "EU" and m.kind in ("place", "authority") and m.how != "region"]
+    drop = [m for m in regions
+            if doc[m.start].ent_type_ == "LOC" or (others and not any(country_of(o.code) == m.code for o in others))]
+    return [m for m in mentions if all(m is not d for d in drop)]
 
 
 def _resolve_generic_authorities(doc: Doc, mentions: list[Mention]) -> None:
@@ -415,6 +463,10 @@ def _classify_entity(doc: Doc, ent: Span, gazetteer: Gazetteer, resolver: PlaceR
     text = doc[start:end].text
     if label in PLACE_LABELS:
         return _place_mentions(doc, start, end, text, resolver)
+    if label == "FAC" and (place := resolver.resolve(text)) is not None and place.how in ("name", "demonym"):
+        return _place_mentions(doc, start, end, text, resolver)  # "The Vatican announces ..." (tagged a building)
+    if label == "FAC" and _PUBLIC_BODY.search(text) and (code := _place_inside(doc[start:end], resolver)):
+        return [Mention(start, end, "other", text, code, how="ner")]  # "the U.S. Embassy in Tel Aviv"
     if label in ("PERSON", "ORG"):
         place = resolver.resolve(text)  # the NER calls "Burkina Faso" and "Mali" people now and then
         if (
@@ -424,7 +476,7 @@ def _classify_entity(doc: Doc, ent: Span, gazetteer: Gazetteer, resolver: PlaceR
             and (label == "ORG" or place.how != "metonym")
         ):
             return _place_mentions(doc, start, end, text, resolver)
-        if place and place.how == "demonym" and end - start == 1:
+        if place and place.how == "demonym" and (end - start == 1 or all(t.is_title for t in doc[start:end])):
             # "the Ugandan parliament" (ORG), "Moldovan police" (PERSON): a people's name alone is its country's
             return [Mention(start, end, "place", place.code, place.code, place.how)]
     if label == "PERSON" and not (looks_like_business(text) and not looks_like_non_company(text)):
@@ -490,7 +542,8 @@ def _classify_org(
 
 # Public bodies whose nationality is a jurisdiction that acts: "Royal Australian Navy", "Tanzanian police".
 _PUBLIC_BODY = re.compile(
-    r"\b(army|navy|air force|military|armed forces|forces|guard|police|coast guard|mep|mp|minister|president|"
+    r"\b(army|navy|air force|military|armed forces|forces|guard|police|coast guard|command|embassy|consulate|"
+    r"mep|mp|minister|president|"
     r"prime minister|parliament|government|cabinet|taoiseach|senator|governor|mayor|judge)\b",
     re.IGNORECASE,
 )

@@ -343,3 +343,36 @@ def test_a_candidate_of_the_story_is_chosen_over_a_background_one():
     past, now = candidate("US regulator", 0.8, True, 1), candidate("EU commission", 0.6, False, 0)
     kept = select_events([past, now], {"license_or_approval": 0.9}, Model(), lambda t: None)
     assert [e.actor for e in kept] == ["EU commission"]
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        # a region of a country that is no federation, named among another country's places, is not that region
+        ("Protests are held in New York City, Philadelphia, Portland and Seattle.", ["US"]),  # not Jamaica's parish
+        ("A Korean tanker crosses the Red Sea to bring crude oil home to South Korea.", ["KR"]),  # a sea
+        ("Floods hit Cornwall as the EU pledges aid.", ["EU", "GB"]),  # a guard: the region stands alone
+        # peoples the NER calls persons, in two words or in the plural; a country the NER calls a building
+        ("Sri Lankan police arrest 37 people in a raid on a fraud centre.", ["LK"]),
+        ("Belizeans vote to elect the members of the House of Representatives.", ["BZ"]),
+        ("The Vatican announces the date of the conclave.", ["VA"]),
+        # state bodies named after their country count for it
+        ("Activists protest outside the U.S. Embassy in Tel Aviv.", ["IL", "US"]),
+        ("The United States Central Command denies the claims of the navy.", ["US"]),
+        # a place without an ISO 3166-1 code of its own is left out (bench/gold/GUIDELINES.md)
+        ("The Kosovan legislature fails to elect a president.", []),
+    ],
+)
+def test_the_places_of_a_story(analyze, text: str, codes: list[str]):
+    assert sorted(j["code"] for j in analyze(text)["jurisdictions"]) == codes
+
+
+def test_a_body_many_countries_name_alike_belongs_to_the_story_s_country(make_doc):
+    """ "House of Representatives" is the US Congress in the gazetteer, but not in a story set only in Japan; a
+    body with its country written before it keeps it."""
+    doc = make_doc("Japanese citizens vote to elect all the seats in the House of Representatives.")
+    entities = doc._.regwatch_entities
+    assert [(m.name, m.code) for m in entities.mentions if m.kind == "authority"] == [
+        ("Japan House of Representatives", "JP")]
+    entities = make_doc("The United States House of Representatives passes aid for Ukraine.")._.regwatch_entities
+    assert [(m.name, m.code) for m in entities.mentions if m.kind == "authority"] == [("US Congress", "US")]
