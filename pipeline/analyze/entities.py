@@ -145,6 +145,8 @@ def extract_entities(
         host = _enclosing_entity(doc, span, ents)
         if entry.kind == "authority" and code is None:
             code = _place_inside(host, resolver)
+        if entry.subkind == "person" and host.label_ in _NAMED_THINGS and len(host) > len(span):
+            code = None  # "Trump Tower Belgrade" is no US place
         if entry.kind == "authority" and host.label_ == "PERSON" and len(host) > len(span) and not span.text.isupper():
             covered.difference_update(range(span.start, span.end))
             continue  # "president Duma Boko" names no parliament
@@ -327,6 +329,10 @@ def _generic_bodies_elsewhere(doc: Doc, mentions: list[Mention], resolver: Place
             continue
         m.code = next(iter(countries)) if len(countries) == 1 else None
         m.name = f"{jurisdiction_name(m.code)} {surface}" if m.code else surface
+
+
+# Entities that can carry a person's name without being the person: "Trump Tower", "the Trump Organization".
+_NAMED_THINGS = frozenset({"ORG", "FAC", "PRODUCT", "WORK_OF_ART"})
 
 
 def _drop_stray_regions(doc: Doc, mentions: list[Mention]) -> list[Mention]:

@@ -65,7 +65,9 @@ def salient_jurisdictions(doc: Doc, entities: DocEntities, events: list[Event]) 
         lead_end = sentence.end
         if i + 1 >= LEAD_SENTENCES:
             break
-    in_lead = {m.code for m in entities.mentions if m.code and m.start < lead_end and m.kind in ("place", "authority")}
+    # a place, an authority or a state body or leader that acts for its country ("the U.S. Embassy", "Trump")
+    in_lead = {m.code for m in entities.mentions
+               if m.code and m.start < lead_end and m.kind in ("place", "authority", "other")}
     named = {m.code for m in entities.mentions if m.code and m.kind in ("place", "authority") and m.how in NAMING}
     named |= {code.split("-")[0] for code in named if "-" in code}
     in_events = {code for e in events for code in e.jurisdictions}

@@ -361,6 +361,9 @@ def test_a_candidate_of_the_story_is_chosen_over_a_background_one():
         ("The United States Central Command denies the claims of the navy.", ["US"]),
         # a place without an ISO 3166-1 code of its own is left out (bench/gold/GUIDELINES.md)
         ("The Kosovan legislature fails to elect a president.", []),
+        # a head of government acts for the country; not when the name is a building's
+        ("Mexico's economy minister answers Trump's tariffs with a plan of her own.", ["MX", "US"]),
+        ("Serbia's parliament passes a law to speed up work on Trump Tower Belgrade.", ["RS"]),
     ],
 )
 def test_the_places_of_a_story(analyze, text: str, codes: list[str]):
