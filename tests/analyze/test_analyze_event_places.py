@@ -359,6 +359,9 @@ def test_a_candidate_of_the_story_is_chosen_over_a_background_one():
         # state bodies named after their country count for it
         ("Activists protest outside the U.S. Embassy in Tel Aviv.", ["IL", "US"]),
         ("The United States Central Command denies the claims of the navy.", ["US"]),
+        # a breakaway region counts for its state, a territory with its own ISO code for itself
+        ("The authorities of Puntland close the main port.", ["SO"]),
+        ("A new seed vault opens on Svalbard.", ["SJ"]),
         # a place without an ISO 3166-1 code of its own is left out (bench/gold/GUIDELINES.md)
         ("The Kosovan legislature fails to elect a president.", []),
         # a head of government acts for the country; not when the name is a building's
