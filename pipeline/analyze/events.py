@@ -275,11 +275,12 @@ def fallback_event(
     raw: list[Event] | None = None,
 ) -> Event | None:
     """An event the text classifier is sure of but no cue of its type matched: the actor, places and sentence
-    of the strongest cue of another type with the same kind of actor ("France suspends its programme for
-    Palestinian refugees" read as a law by the classifier and as a ban by the cues is France's), else the
-    lead sentence and the main actor."""
+    of the strongest cue of another type in the lead (what the classifier reads) with the same kind of actor
+    ("France suspends its programme for Palestinian refugees", read as a law by the classifier and as a ban by
+    the cues, is France's); else the lead sentence, with the body or subject place that acts in it or the
+    article's main actor."""
     kind = EVENT_TYPES[event_type]
-    like = sorted((e for e in raw or () if e.actor_kind == kind),
+    like = sorted((e for e in raw or () if e.actor_kind == kind and e.sentence_index < _LEAD_SENTENCES),
                   key=lambda e: (-e.confidence_raw, e.sentence_index))
     if like:
         best = like[0]
