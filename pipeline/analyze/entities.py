@@ -40,7 +40,7 @@ from pipeline.analyze.names import (
     name_key,
     plausible_company_name,
 )
-from pipeline.analyze.places import PlaceResolver, country_of, jurisdiction_name
+from pipeline.analyze.places import Place, PlaceResolver, country_of, jurisdiction_name
 from pipeline.analyze.sents import doc_text
 from pipeline.analyze.sents import sentences as sentences_of
 
@@ -259,15 +259,22 @@ def _score_companies(
     return scored
 
 
+def _written_before(doc: Doc, start: int, resolver: PlaceResolver) -> Iterator[tuple[int, Place]]:
+    """The places written just before token ``start`` (past a possessive "'s"), longest first, with the token
+    each begins at."""
+    end = start - 1 if start and doc[start - 1].text in ("'s", "\u2019s") else start
+    for width in (3, 2, 1):
+        if end - width >= 0 and (place := resolver.resolve(doc[end - width : end].text)) is not None:
+            yield end - width, place
+
+
 def _foreign_lead(doc: Doc, span: Span, resolver: PlaceResolver, code: str) -> str | None:
     """The place written just before an agency's generic name when it is not the agency's own: "Kenya's
     Department of Health", "the Philippine Department of Transportation", "California Department of Justice"."""
-    end = span.start - 1 if span.start and doc[span.start - 1].text in ("'s", "\u2019s") else span.start
-    for width in (3, 2, 1):
-        if end - width < 0 or (end - width > 0 and doc[end - width - 1].text[:1].isupper()):
-            continue
-        place = resolver.resolve(doc[end - width : end].text)
-        if place is not None and place.how in ("name", "demonym", "state"):
+    for begin, place in _written_before(doc, span.start, resolver):
+        if begin > 0 and doc[begin - 1].text[:1].isupper():
+            continue  # part of a longer name
+        if place.how in ("name", "demonym", "state"):
             return place.code if place.code != code else None
     # or just after it: "the House of Representatives of Libya"
     start = span.end + 1 if span.end < len(doc) and doc[span.end].lower_ == "of" else None
@@ -324,8 +331,7 @@ def _generic_bodies_elsewhere(doc: Doc, mentions: list[Mention], resolver: Place
         surface = doc[m.start : m.end].text
         if surface.lower().removeprefix("the ") not in _GENERIC_BODIES:
             continue
-        end = m.start - 1 if m.start and doc[m.start - 1].text in ("'s", "\u2019s") else m.start
-        if any(resolver.resolve(doc[end - w : end].text) for w in (1, 2, 3) if end - w >= 0):
+        if next(_written_before(doc, m.start, resolver), None) is not None:
             continue
         m.code = next(iter(countries)) if len(countries) == 1 else None
         m.name = f"{jurisdiction_name(m.code)} {surface}" if m.code else surface
@@ -992,7 +998,8 @@ def _place_mentions(doc: Doc, start: int, end: int, text: str, resolver: PlaceRe
     if end + 1 < len(doc) and doc[end].text == "-" and not doc[end - 1].whitespace_ and doc[end + 1].is_title:
         joined = resolver.resolve(doc[start : end + 2].text)  # the NER stops at the hyphen of "Guinea-Bissau"
         if joined is not None and joined.how == "name":
-            start, end, text = start, end + 2, doc[start : end + 2].text
+            end += 2
+            text = doc[start:end].text
     place = resolver.resolve(text)
     while place is None and end - start > 1 and doc[end - 1].is_lower:
         end -= 1  # the NER sometimes swallows the verb: "the Congo bans"

@@ -338,8 +338,7 @@ def _lead_actor(sentence: Span, entities: DocEntities) -> _Actor | None:
     in_sentence = entities.within(sentence.start, sentence.end)
     body = next((m for m in in_sentence if m.kind == "authority" and not _aimed_at(doc, m, sentence)), None)
     if body is not None:
-        info = entities.authorities.get(body.name)
-        code = body.code or (info.jurisdiction if info else None) or _sentence_country(sentence, body, in_sentence)
+        code = _body_home(body, sentence, in_sentence, entities)
         return _Actor(body.name, "authority", code, body.start, body.end, True) if code else None
     opener = _subject_place(sentence, [m for m in in_sentence if m.kind == "place" and m.code])
     return _place_actor(opener) if opener is not None else None
@@ -522,12 +521,7 @@ def _find_actor(
             return government
         chosen = first
     if chosen is not None:
-        code = (
-            chosen.code
-            or entities.authorities.get(chosen.name, None)
-            and entities.authorities[chosen.name].jurisdiction
-        )
-        code = code or _sentence_country(sentence, chosen, in_sentence) or entities.main_jurisdiction
+        code = _body_home(chosen, sentence, in_sentence, entities) or entities.main_jurisdiction
         return _Actor(chosen.name, "authority", code, chosen.start, chosen.end, True)
     government = _place_government(sentence, cue_token, in_sentence)
     if government is not None:
@@ -542,6 +536,12 @@ def _find_actor(
         name = _government_name(code) if code else government_word.group(0).capitalize()
         return _Actor(name, "authority", code, -1, -1, False)
     return None
+
+
+def _body_home(body: Mention, sentence: Span, in_sentence: list[Mention], entities: DocEntities) -> str | None:
+    """The jurisdiction a body acts for: its own, the one the article gives it elsewhere, or its sentence's."""
+    info = entities.authorities.get(body.name)
+    return body.code or (info.jurisdiction if info else None) or _sentence_country(sentence, body, in_sentence)
 
 
 def _loose_actor(kind: str, sentence: Span, entities: DocEntities) -> _Actor | None:
@@ -639,8 +639,6 @@ def _subject_place(sentence: Span, places: list[Mention]) -> Mention | None:
     if not follower.is_alpha or not follower.is_lower or follower.lower_ in ("and", "or", "of", "in", "for", "to"):
         return None
     return chain[0]
-
-
 
 
 def _chain(places: list[Mention], head: Mention | None, doc: Doc) -> list[Mention]:

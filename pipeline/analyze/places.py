@@ -120,7 +120,7 @@ class PlaceResolver:
                 key, stripped = stripped, _STRIP.sub("", stripped).strip()
             place = self.table.get(key)
         if place is None and key.endswith("ans") and (single := self.table.get(key[:-1])) and single.how == "demonym":
-            place = single  # a people in the plural: "Belizeans", "Gabonese" aside
+            place = single  # a people in the plural: "Belizeans" (plurals like "Gabonese" are the singular)
         return place
 
     def also_given_name(self, text: str) -> bool:

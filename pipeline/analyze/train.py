@@ -650,7 +650,7 @@ def _pick(trials: list[tuple[tuple[float, float], ...]]) -> tuple:
     won over all items by 0.001); then the earliest tried."""
     top = max(t[0][0] for t in trials)
     tied = [t for t in trials if t[0][0] >= top - _TIE]
-    return max(tied, key=lambda t: (round(t[0][1], 9), -tied.index(t)))
+    return max(enumerate(tied), key=lambda it: (round(it[1][0][1], 9), -it[0]))[1]
 
 
 def _without_fold(samples: list[Sample], k: int) -> list[Sample]:
