@@ -180,38 +180,81 @@ class Head:
                    float(data["threshold"]))
 
 
+# What the blend reads for each type (``blend_inputs``) and for the whole story (``gate_inputs``), as logits.
+BLEND_INPUTS: tuple[str, ...] = (
+    "ranker", "classifier", "classifier_relevant", "classifier_margin", "classifier_top", "ranker_margin",
+)
+GATE_INPUTS: tuple[str, ...] = ("classifier_relevant", "ranker_best", "classifier_best")
+
+
+def blend_inputs(ranked: dict[str, float], classified: dict[str, float]) -> dict[str, list[float]]:
+    """Per type: the ranker's and the classifier's logit, the classifier's "relevant" logit, and how the type
+    stands against the story's other types: its classifier logit less the best other type's, whether it is
+    the classifier's most probable type, and its ranker logit less the best other type's. Stories mostly
+    report one change, so a type that the classifier ranks second is less likely reported than the same
+    probability alone says (five-fold on the tune split: event-type F1 on the articles 0.575 -> 0.586)."""
+    types = list(ranked)
+    by_classifier = {t: logit(classified.get(t, 0.5)) for t in types}
+    by_ranker = {t: logit(p) for t, p in ranked.items()}
+    relevant = logit(classified.get(RELEVANT, 0.5))
+    out = {}
+    for t in types:
+        other_c = max((v for u, v in by_classifier.items() if u != t), default=-_LOGIT_CLIP)
+        other_r = max((v for u, v in by_ranker.items() if u != t), default=-_LOGIT_CLIP)
+        c = by_classifier[t]
+        out[t] = [by_ranker[t], c, relevant, c - other_c, 1.0 if c >= other_c else 0.0, by_ranker[t] - other_r]
+    return out
+
+
+def gate_inputs(ranked: dict[str, float], classified: dict[str, float]) -> list[float]:
+    """The classifier's "relevant" logit, the ranker's best type's and the classifier's best type's: the
+    classifier's type outputs are a second opinion on whether anything is reported (five-fold on the tune
+    split: relevance F1 0.828 -> 0.840)."""
+    return [
+        logit(classified.get(RELEVANT, 0.5)),
+        logit(max(ranked.values(), default=0.0)),
+        logit(max((classified.get(t, 0.5) for t in ranked), default=0.0)),
+    ]
+
+
 @dataclass(frozen=True)
 class Blend:
     """The cue ranker and the fine-tuned text classifier together, fitted on tune items that neither had seen
     (``train.fit_blend``):
 
-    - ``gate``: P(the article reports any event) from logit(classifier's ``relevant``) and logit(the ranker's
-      best type probability); an article below ``gate_threshold`` reports no event;
-    - ``weights``: P(type) from logit(ranker), logit(classifier's type) and logit(classifier's ``relevant``);
-      an article through the gate keeps the types at or above the model's threshold, and at least its most
-      probable one.
+    - ``gate``: P(the article reports any event), logistic over ``GATE_INPUTS`` (then the bias); an article
+      below ``gate_threshold`` reports no event;
+    - ``weights``: P(type), logistic over ``BLEND_INPUTS`` (then the bias); an article through the gate keeps
+      the types at or above the model's threshold, and at least its most probable one.
 
     The ranker's probabilities here include its floor for plain statements (``plain_statement``), which also
     stays under the blended probability."""
 
-    weights: tuple[float, float, float, float]  # ranker, classifier type, classifier relevant, bias
-    gate: tuple[float, float, float] = (1.0, 0.0, 0.0)  # classifier relevant, ranker best, bias
+    weights: tuple[float, ...]  # per BLEND_INPUTS, then the bias
+    gate: tuple[float, ...] = (1.0, 0.0, 0.0, 0.0)  # per GATE_INPUTS, then the bias
     gate_threshold: float = 0.5
 
-    def __call__(self, ranker: float, classified: float, relevant: float) -> float:
-        a, b, c, bias = self.weights
-        return sigmoid(a * logit(ranker) + b * logit(classified) + c * logit(relevant) + bias)
+    def __post_init__(self):
+        if len(self.weights) != len(BLEND_INPUTS) + 1 or len(self.gate) != len(GATE_INPUTS) + 1:
+            raise ValueError(f"a blend has {len(BLEND_INPUTS) + 1} weights and {len(GATE_INPUTS) + 1} gate weights; "
+                             "rebuild it: python -m pipeline.analyze.train")
 
-    def relevance(self, relevant: float, ranker_best: float) -> float:
-        a, b, bias = self.gate
-        return sigmoid(a * logit(relevant) + b * logit(ranker_best) + bias)
+    def __call__(self, inputs: list[float]) -> float:
+        *weights, bias = self.weights
+        return sigmoid(bias + sum(w * x for w, x in zip(weights, inputs, strict=True)))
+
+    def relevance(self, inputs: list[float]) -> float:
+        *weights, bias = self.gate
+        return sigmoid(bias + sum(w * x for w, x in zip(weights, inputs, strict=True)))
 
     def to_json(self) -> dict:
-        return {"weights": _rounded(self.weights), "gate": _rounded(self.gate),
-                "gate_threshold": round(self.gate_threshold, 4)}
+        return {"inputs": list(BLEND_INPUTS), "gate_inputs": list(GATE_INPUTS), "weights": _rounded(self.weights),
+                "gate": _rounded(self.gate), "gate_threshold": round(self.gate_threshold, 4)}
 
     @classmethod
     def from_json(cls, data: dict) -> Blend:
+        if data.get("inputs") != list(BLEND_INPUTS) or data.get("gate_inputs") != list(GATE_INPUTS):
+            raise ValueError("the event model's blend has other inputs; rebuild it: python -m pipeline.analyze.train")
         return cls(tuple(float(w) for w in data["weights"]), tuple(float(w) for w in data["gate"]),
                    float(data["gate_threshold"]))
 
@@ -268,12 +311,12 @@ class EventModel:
         ranked = {t: self.ranker_probability(view, t, probs) for t in TYPES}
         if self.blend is None or encoder is None:
             return ranked, None
-        relevant = encoder.get(RELEVANT, 0.5)
+        inputs = blend_inputs(ranked, encoder)
         out = {
-            t: p if self._own_head(t) else max(self.blend(p, encoder.get(t, 0.5), relevant), self._floor(view, t))
+            t: p if self._own_head(t) else max(self.blend(inputs[t]), self._floor(view, t))
             for t, p in ranked.items()
         }
-        return out, self.blend.relevance(relevant, max(ranked.values()))
+        return out, self.blend.relevance(gate_inputs(ranked, encoder))
 
     def _own_head(self, event_type: str) -> bool:
         return self.head is not None and event_type in self.head.types

@@ -14,7 +14,19 @@ import pytest
 
 from pipeline.analyze import encoder, train
 from pipeline.analyze.events import Event, select_events
-from pipeline.analyze.ranker import LABELS_ALL, RELEVANT, TYPES, Blend, DocView, load_model
+from pipeline.analyze.ranker import (
+    BLEND_INPUTS,
+    GATE_INPUTS,
+    LABELS_ALL,
+    RELEVANT,
+    TYPES,
+    Blend,
+    DocView,
+    blend_inputs,
+    gate_inputs,
+    load_model,
+    logit,
+)
 
 POLICY = ("The data protection authority of Freedonia fined the retailer Brightmart 4 million euros on Tuesday "
           "for keeping shoppers' card details without consent.")
@@ -76,10 +88,45 @@ def test_missing_files_leave_the_analysis_without_the_classifier(monkeypatch, tm
 
 
 def test_the_blend_rises_with_each_of_its_inputs_and_round_trips():
-    blend = Blend((1.2, 0.9, 0.4, -0.3))
-    assert blend(0.2, 0.8, 0.8) > blend(0.2, 0.3, 0.8) > blend(0.2, 0.3, 0.2)
-    assert blend(0.7, 0.3, 0.2) > blend(0.2, 0.3, 0.2)
+    blend = Blend((1.2, 0.9, 0.4, 0.0, 0.0, 0.0, -0.3))
+    ranked = {"ban": 0.2, "fine": 0.2}
+
+    def p(ranker: float, classified: float, relevant: float) -> float:
+        classified_as = {"ban": classified, "fine": 0.5, RELEVANT: relevant}
+        return blend(blend_inputs({**ranked, "ban": ranker}, classified_as)["ban"])
+
+    assert p(0.2, 0.8, 0.8) > p(0.2, 0.3, 0.8) > p(0.2, 0.3, 0.2)
+    assert p(0.7, 0.3, 0.2) > p(0.2, 0.3, 0.2)
     assert Blend.from_json(json.loads(json.dumps(blend.to_json()))) == blend
+
+
+def test_each_type_is_read_against_the_stories_other_types():
+    ranked = {"ban": 0.6, "fine": 0.3, "sanction": 0.01}
+    inputs = blend_inputs(ranked, {"ban": 0.9, "fine": 0.6, "sanction": 0.01, RELEVANT: 0.9})
+    margin, top, ranker_margin = (BLEND_INPUTS.index(n) for n in ("classifier_margin", "classifier_top",
+                                                                  "ranker_margin"))
+    assert inputs["ban"][top] == 1.0 and inputs["fine"][top] == 0.0
+    assert inputs["ban"][margin] == pytest.approx(logit(0.9) - logit(0.6))
+    assert inputs["fine"][margin] == pytest.approx(logit(0.6) - logit(0.9))
+    assert inputs["fine"][ranker_margin] == pytest.approx(logit(0.3) - logit(0.6))
+    # a blend that counts being second against a type ranks the classifier's runner-up lower
+    second_is_worse = Blend((1.0, 1.0, 0.0, 0.0, 1.5, 0.0, 0.0))
+    alone = blend_inputs({"fine": 0.3, "sanction": 0.01}, {"fine": 0.6, "sanction": 0.01, RELEVANT: 0.9})
+    assert second_is_worse(inputs["fine"]) < second_is_worse(alone["fine"])
+    # the gate reads the classifier's best type beside its "relevant"
+    gate = Blend(second_is_worse.weights, (1.0, 0.0, 1.0, 0.0))
+    sure = gate_inputs(ranked, {"ban": 0.9, "fine": 0.2, "sanction": 0.01, RELEVANT: 0.9})
+    doubtful = gate_inputs(ranked, {"ban": 0.2, "fine": 0.2, "sanction": 0.01, RELEVANT: 0.9})
+    assert sure[GATE_INPUTS.index("classifier_best")] == pytest.approx(logit(0.9))
+    assert gate.relevance(sure) > gate.relevance(doubtful)
+
+
+def test_a_blend_of_other_inputs_is_refused_with_the_rebuild_command():
+    with pytest.raises(ValueError, match="pipeline.analyze.train"):
+        Blend((1.2, 0.9, 0.4, -0.3))
+    stale = {"weights": [1.2, 0.9, 0.4, -0.3], "gate": [1.0, 0.0, 0.0], "gate_threshold": 0.5}
+    with pytest.raises(ValueError, match="pipeline.analyze.train"):
+        Blend.from_json(stale)
 
 
 def test_the_shipped_model_blends_only_when_given_the_classifier():
@@ -118,7 +165,7 @@ def _cue(event_type: str, raw: float) -> Event:
 
 def test_the_gate_drops_every_type_below_it_and_keeps_the_best_type_above_it():
     base = load_model()
-    blend = Blend((1.0, 1.0, 0.0, 0.0), (1.0, 1.0, 0.0), gate_threshold=0.5)
+    blend = Blend((1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0), (1.0, 1.0, 0.0, 0.0), gate_threshold=0.5)
     model = replace(base, blend=blend).with_threshold(0.6)
     probs = {t: 0.0 for t in TYPES} | {"ban": 0.45, "law_or_regulation": 0.3}
 

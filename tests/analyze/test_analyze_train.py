@@ -10,7 +10,7 @@ import pytest
 from pipeline.analyze import train
 from pipeline.analyze.ranker import MODEL_PATH, TYPES
 from pipeline.errors import ConfigError
-from pipeline.evaluate.gold import GoldItem
+from pipeline.evaluate.gold import GoldEvent, GoldItem
 
 
 def test_the_shipped_seed_examples_load_as_training_items():
@@ -125,3 +125,25 @@ def test_the_text_classifier_step_size_comes_from_the_kernel_s_largest_eigenvalu
     kernel = words @ words.T
     assert train._largest_eigenvalue(kernel) == pytest.approx(np.linalg.eigvalsh(kernel.astype(np.float64)).max(),
                                                                rel=1e-9)
+
+
+def test_the_thresholds_objective_counts_the_articles_twice():
+    """A setting that serves the few articles well is not outvoted by the many briefs: the objective is the mean
+    of the three F1s' sum over every item and over the articles alone."""
+
+    def sample(item_id: str, corpus: str, relevant: bool) -> train.Sample:
+        events = (GoldEvent(type="ban", jurisdictions=("FR",)),) if relevant else ()
+        item = GoldItem(id=item_id, corpus=corpus, split="tune", relevant=relevant, events=events)
+        return train.Sample(item=item, raw=[], view=None, features=set(), fallbacks={})
+
+    def predicted(item_id: str, reports: bool) -> dict:
+        events = [{"type": "ban", "jurisdictions": ["FR"]}] if reports else []
+        return {"id": item_id, "relevant": reports, "events": events}
+
+    samples = [sample("a1", "articles", True)] + [sample(f"b{i}", "briefs", True) for i in range(9)]
+    article_missed = [predicted("a1", False)] + [predicted(f"b{i}", True) for i in range(9)]
+    article_found = [predicted("a1", True)] + [predicted(f"b{i}", i > 0) for i in range(9)]
+    missed, found = train._objective(samples, article_missed), train._objective(samples, article_found)
+    assert missed[1] == 0.0 and found[1] == 3.0  # the articles' own sum
+    assert found[0] > missed[0]  # one brief lost, the article won: over every item alone it would be a tie
+    assert missed[0] == pytest.approx(3 * (2 * 9 / 19) / 2)
