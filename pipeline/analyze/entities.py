@@ -761,9 +761,13 @@ _NOUNS_AFTER = (
     r"pension fund|hedge fund|" + _PREMISES
 )
 _DESCRIBING_WORD = r"(?!(?:of|the|a|an|and|or|for|to|in|at|on|with|by|from|its|their|his|her|that|this|as)\b)"
+# The people of a business after its name: "seven former Chiquita executives", "Hybe founder Bang Si-hyuk".
+_ROLES_AFTER = (
+    r"(?i:co-?founder|founder|ceo|chief executive|executives|employees|shareholders|chair(?:man|woman|person))"
+)
 _DESCRIBED_AFTER = re.compile(
     r"(?<![\w&.'\-])((?:[A-Z][\w&'\-]*)(?: (?:[A-Z][\w&'\-]*|&)){0,3}) (?:" + _DESCRIBING_WORD
-    + r"[a-z][a-z\-]+ ){0,2}?(?:" + _NOUNS_AFTER + r")\b"
+    + r"[a-z][a-z\-]+ ){0,2}?(?:" + _NOUNS_AFTER + r"|" + _ROLES_AFTER + r")\b"
 )
 _NAME_JOINERS = frozenset({"of", "de", "do", "da", "du", "von", "van", "and", "&", "la", "le", "del", "der"})
 
@@ -1258,7 +1262,7 @@ _BUSINESS_NOUNS = (
     r"website|app|service|exchange|outlet|vendor|contractor|shipbuilder|planemaker|broker|fund|investor|"
     r"seller|reseller|merchant|processor|manufacturers|rival|competitor|unicorn|multinational|partner|arm|"
     r"airline|chain|insurer|lender|shipper|telco|network operator|wholesaler|trader|refiner|dealer|fintech|"
-    r"courier|streamer|broadcaster|lessor|brewer"
+    r"courier|streamer|broadcaster|lessor|brewer|shipping line"
 )
 _CUE_AFTER = re.compile(
     r"^(?:\s*[,\u2013\u2014-]\s*(?:an?|the|which is an?|its|their)\s+(?:[\w\-\u2019'.$]+\s+){0,5}?"
@@ -1268,6 +1272,7 @@ _CUE_AFTER = re.compile(
     r"workers|products|stores|shareholders|investors|parent|owner|executives|headquarters|factory|plants?|"
     r"business|operations|market share|app|platform|website|services|brand)\b"
     r"|\s+(?:shares|stock|ceo|chief executive|executives|shareholders|investors|stores|customers|subscribers|"
+    r"founder|co-founder|chair(?:man|woman|person)|"
     r"employees|workers|headquarters|dealers|dealerships|franchisees|filed for bankruptcy|went bankrupt|"
     r"merged|acquired|agreed to (?:buy|acquire|sell|pay|merge)|bought|sold|announced a|posted|reported (?:a|its|"
     r"higher|lower|record|net|quarterly)|shut down|laid off|cut \d|"

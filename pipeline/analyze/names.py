@@ -29,6 +29,7 @@ NON_COMPANY_WORDS = re.compile(
     r"\b(university|college|school|academy of sciences|institute of technology|foundation|association|union|"
     r"party|club|f\.?c\.?|united nations|church|hospital|museum|society|charity|trust|institute|"
     r"coalition|federation|league|team|army|navy|air force|military|forces|guard|brigade|militia|"
+    r"(?:aerospace|space|task|reaction|defen[cs]e|security|police|border|naval|ground) force|"
     r"movement|front|council|committee|alliance|campaign|network for|organi[sz]ation|nations|olympics?|"
     r"games|festival|awards?|cup|championship|conference|summit|forum|programme|program|project|initiative|"
     r"act|bill|law|treaty|agreement|convention|directive|regulations?|rule|order|scheme|comments?|"
@@ -135,6 +136,7 @@ CORPORATE_WORDS = re.compile(
     r"\b(holdings?|group|technolog(?:y|ies)|systems|motors?|airlines?|airways|labs?|laboratories|pharma(?:ceuticals?)?|"
     r"capital|partners|ventures|enterprises?|industries|investments?|solutions|software|entertainment|energy|"
     r"communications|telecom(?:munications)?|networks|brothers|bros|foods?|steel|oil|petroleum|mining|financial|"
+    r"energies|biosciences|genomics|"
     r"finance|securities|consulting|studios|games|logistics|retail|stores|automotive|electronics|semiconductors?|"
     r"biotech|therapeutics|robotics|aerospace|shipping|distribution|marketing|media|brands|trading|bancorp|"
     r"banking|insurance company|realty|properties|resources|chemicals?|apparel|cosmetics|motor company|"
@@ -157,8 +159,12 @@ def looks_like_product(name: str) -> bool:
     return bool(_PRODUCT_SHAPE.match(name))
 
 
+# A bank named in one word: "Sberbank", "Oschadbank", "Rabobank".
+_COMPOUND_BANK = re.compile(r"\b[A-Z][a-z]{2,}bank\b")
+
+
 def looks_like_business(name: str) -> bool:
-    return bool(CORPORATE_WORDS.search(name))
+    return bool(CORPORATE_WORDS.search(name) or _COMPOUND_BANK.search(name))
 
 
 def balanced(name: str) -> str:

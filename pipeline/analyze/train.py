@@ -585,22 +585,29 @@ def fit_blend(
 def _coordinate_search(objective, start: float = 0.5, rounds: int = 4) -> tuple:
     """(objective, threshold, gate threshold): the best gate threshold on ``THRESHOLDS`` for the current keep
     threshold, then the best keep threshold for that gate, until neither moves (a fifth of the full grid's
-    trials, each of which runs the selection on every tune item)."""
-    threshold = gate_threshold = start
-    tried = {(threshold, gate_threshold): objective(threshold, gate_threshold)}
+    trials, each of which runs the selection on every tune item).
+
+    Each value on a line is judged by the mean of its objective and its neighbours' on the grid: the
+    objective over thresholds is jagged (one item moves it by 0.001), and a lone spike is luck more often than
+    a setting that is good on either side. Without the mean, a rule change that moved a few tune items moved
+    the gate threshold from 0.525 to 0.575; with it, both chose the same settings."""
+    current = (start, start)
+    tried = {current: objective(*current)}
     for _ in range(rounds):
-        moved = False
-        for which in ("gate", "keep"):
-            for value in THRESHOLDS:
-                trial = (threshold, value) if which == "gate" else (value, gate_threshold)
+        before = current
+        for axis in (1, 0):  # the gate threshold, then the keep threshold
+            line = [tuple(value if i == axis else v for i, v in enumerate(current)) for value in THRESHOLDS]
+            for trial in line:
                 if trial not in tried:
                     tried[trial] = objective(*trial)
-            best = _pick([(score, *trial) for trial, score in tried.items()])
-            moved = moved or (best[1], best[2]) != (threshold, gate_threshold)
-            threshold, gate_threshold = best[1], best[2]
-        if not moved:
+            smoothed = []
+            for i, trial in enumerate(line):
+                window = [tried[line[j]] for j in range(max(0, i - 1), min(len(line), i + 2))]
+                smoothed.append((tuple(sum(parts) / len(window) for parts in zip(*window, strict=True)), *trial))
+            current = tuple(_pick(smoothed)[1:])
+        if current == before:
             break
-    return best
+    return (tried[current], *current)
 
 
 def predict(

@@ -52,6 +52,10 @@ def test_street_names_and_banks_in_business_names():
     assert looks_like_business("Corvan Bank") and looks_like_business("Pellmar Associates")
     assert not looks_like_business("Bank of Norland")  # central banks are named so
     assert looks_like_non_company("Southern Development Bank")
+    assert looks_like_business("Veltrabank") and looks_like_business("Orsk Energies")  # a bank in one word
+    assert not looks_like_business("Riverbend")
+    assert looks_like_non_company("Norland Aerospace Force") and looks_like_non_company("Space Force")
+    assert not looks_like_non_company("Force Motors")
 
 
 def test_a_business_named_after_a_street(companies):
@@ -224,6 +228,24 @@ def test_an_outlet_that_only_reports_or_names_something_else(companies, text):
 ])
 def test_a_business_known_by_its_flights_premises_or_a_plural_description(companies, text, names):
     assert names <= companies(text)
+
+
+@pytest.mark.parametrize("text, names", [
+    ("A court sentences seven former Dravona executives to prison for financing an armed group.", {"Dravona"}),
+    ("Police seek an arrest warrant for Korvel founder and chairperson Ara Mendel.", {"Korvel"}),  # NER: ORG
+    ("Two thousand Lorvent employees walk out over pay.", {"Lorvent"}),
+    ("Norland-based shipping line Brask Feeders refuses to pay the damages.", {"Brask Feeders"}),
+])
+def test_a_business_known_by_its_people_or_called_a_shipping_line(companies, text, names):
+    assert names <= companies(text)
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Party founder Ara Mendel resigns.", "Party"),
+    ("Ministry employees walk out over pay.", "Ministry"),
+])
+def test_people_after_a_word_that_names_no_business(companies, text, name):
+    assert name not in companies(text)
 
 
 @pytest.mark.parametrize("text, name", [

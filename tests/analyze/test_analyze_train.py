@@ -110,6 +110,19 @@ def test_the_blend_thresholds_are_found_one_after_the_other():
     assert len(calls) < len(train.THRESHOLDS) ** 2 / 4
 
 
+def test_a_lone_spike_of_the_objective_loses_to_a_broad_rise():
+    """The objective over thresholds is jagged: a setting good on either side wins over a single lucky one."""
+
+    def objective(threshold: float, gate_threshold: float) -> tuple[float, float]:
+        spike = 0.05 if threshold == 0.25 else 0.0
+        broad = 0.04 - 0.01 * abs(threshold - 0.6) / 0.025
+        return max(spike, broad) - abs(gate_threshold - 0.5), 0.0
+
+    best = train._coordinate_search(objective)
+    assert best[1:] == (0.6, 0.5)
+    assert best[0] == (objective(0.6, 0.5)[0], 0.0)  # the setting's own objective, not its neighbourhood's
+
+
 def test_a_tie_over_all_items_goes_to_the_articles_best():
     """Settings within a tune item's worth of the best over all items are a tie, broken by the articles' score;
     a clearly better setting over all items wins whatever the articles say."""
