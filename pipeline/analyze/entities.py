@@ -123,6 +123,7 @@ def extract_entities(
     ``company_model``: the trained cut over candidates with evidence (none: the evidence alone decides)."""
     mentions: list[Mention] = []
     covered: set[int] = set()
+    surnames: set[str] = set()  # known companies named as a person's surname ("Ilir Meta")
     ents = doc.ents
     headline_case = bool(title_end) and _title_case(doc, title_end)
     for span in doc._.regwatch_gazetteer:
@@ -150,9 +151,13 @@ def extract_entities(
         if entry.kind == "authority" and host.label_ == "PERSON" and len(host) > len(span) and not span.text.isupper():
             covered.difference_update(range(span.start, span.end))
             continue  # "president Duma Boko" names no parliament
+        if entry.kind == "company" and _hyphen_joined(doc, span):
+            covered.difference_update(range(span.start, span.end))
+            continue  # "Southend-on-Sea" names no Sea, "Stratford-upon-Avon" no Avon
         if entry.kind == "company" and host is not span:
             if host.label_ == "PERSON" and host.start < span.start:  # "Jacqueline Ford" is not Ford
                 covered.difference_update(range(span.start, span.end))
+                surnames.add(entry.name)
                 continue
             longer = _longer_company(doc, span, host, gazetteer)
             if longer is not None:
@@ -201,6 +206,9 @@ def extract_entities(
     found = _company_mentions(doc, text, companies, mentions, title_end)
     _media_as_participants(doc, text, companies, found)
     evidence, tentative = _company_evidence(doc, text, companies, found)
+    for key in [k for k, info in companies.items() if info.name in surnames and evidence.get(k, set()) <= _BARE]:
+        evidence.pop(key, None)  # "Ilir Meta ... Meta denies": the person again, not the company
+        tentative.pop(key, None)
     for key in [k for k in companies if k not in evidence and k not in tentative]:
         del companies[key]
     candidates = _score_companies(doc, text, companies, found, evidence, tentative, title_end, company_model)
@@ -404,6 +412,19 @@ def _title_case(doc: Doc, end: int) -> bool:
     """Is the title (tokens before ``end``) written in Title Case, so capitals say nothing about names?"""
     words = [t for t in doc[:end] if t.is_alpha and len(t) > 3]
     return bool(words) and sum(t.text[:1].isupper() for t in words) >= 0.7 * len(words)
+
+
+# Evidence that a known company is meant which a person's surname also has: the gazetteer and the NER.
+_BARE = frozenset({"gazetteer", "ner"})
+
+
+def _hyphen_joined(doc: Doc, span: Span) -> bool:
+    """Is the name the end of a place's hyphenated name, glued to a lower-case word before it
+    ("Southend-on-Sea", "Stratford-upon-Avon")? Not "Renault-Nissan" or "Google-owned"."""
+    if span.start < 2:
+        return False
+    hyphen, word = doc[span.start - 1], doc[span.start - 2]
+    return hyphen.text == "-" and not hyphen.whitespace_ and not word.whitespace_ and word.is_lower
 
 
 def _inside_longer_name(doc: Doc, span: Span) -> bool:
@@ -645,7 +666,10 @@ def _longer_company(doc: Doc, span: Span, host: Span, gazetteer: Gazetteer) -> S
     rest = gazetteer.lookup(" ".join(t.text for t in tail))
     if rest is not None:
         return None
-    return doc[span.start : span.start + (host.end - span.start) - (len(doc[span.end : host.end]) - len(tail))]
+    longer = doc[span.start : span.start + (host.end - span.start) - (len(doc[span.end : host.end]) - len(tail))]
+    if looks_like_authority(longer.text) or looks_like_non_company(longer.text):
+        return None  # "Meta Department" is a Colombian region, "Ford Foundation" no business
+    return longer
 
 
 _SUFFIXED = re.compile(

@@ -313,3 +313,25 @@ def test_an_airline_s_flight_number_is_not_part_of_its_name(companies):
 def test_a_cloud_product_after_its_maker_is_not_another_company(companies):
     found = companies("Microsoft Azure services are disrupted by cuts to undersea cables in the Red Sea.")
     assert "Microsoft" in found and "Microsoft Azure" not in found
+
+
+@pytest.mark.parametrize("text, name", [
+    # a known company's name as a person's surname, then alone: the person again
+    ("Former president Edvin Meta is charged with corruption. Meta denies the charges.", "Meta"),
+    ("Businessmen Raul Gorran and Aldo Saab are arrested in Caracas. Saab was extradited in 2021.", "Saab"),
+    # the end of a place's hyphenated name
+    ("A light aircraft crashes after taking off from an airport in Southend-on-Sea, England.", "Sea"),
+    # a known company's name extended into a public body or a region
+    ("A car bomb explodes in a house in San Jorge, Meta Department, Colombia.", "Meta Department"),
+])
+def test_a_known_company_name_that_names_a_person_or_a_place(companies, text, name):
+    assert name not in companies(text)
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Meta fined 200 million euros. Meta said it would appeal.", "Meta"),
+    ("The Renault-Nissan alliance names a new chief; Nissan shares rose 3%.", "Nissan"),
+    ("Meta-owned WhatsApp changes its terms; Meta said users must accept them.", "Meta"),
+])
+def test_a_known_company_named_alone_or_in_a_joint_name_stays(companies, text, name):
+    assert name in companies(text)
