@@ -511,6 +511,7 @@ def eval_(
     errors: Annotated[bool, typer.Option("--errors", help="List each tune item's misses.")] = False,
     meantime: Annotated[bool, typer.Option("--meantime", help="Also score date normalisation on MEANTIME.")]
     = False,
+    by_corpus: Annotated[bool, typer.Option("--by-corpus", help="Also score articles and briefs apart.")] = False,
 ) -> None:
     """Score the analysis against gold files (../shared/spec/analysis.md, "How quality is scored")."""
     if split not in ("tune", "test", "all"):
@@ -542,6 +543,11 @@ def eval_(
         tune_errors = [e for e in report.scores["regwatch"].item_errors if e.split == "tune"] if errors else []
         if as_json:
             payload = report.as_dict()
+            if by_corpus:
+                payload["by_corpus"] = {
+                    corpus: {"items": n, "systems": {name: s.as_dict() for name, s in scores.items()}}
+                    for corpus, (n, scores) in report.by_corpus().items()
+                }
             if meantime_result is not None:
                 payload["meantime"] = meantime_result.as_dict()
             if errors:
@@ -549,6 +555,8 @@ def eval_(
             sys.stdout.write(json.dumps(payload, indent=2) + "\n")
             return
         _print_eval(report, meantime_result)
+        if by_corpus:
+            _print_by_corpus(report)
         if errors:
             _print_item_errors(tune_errors, report.split_counts.get("test", 0))
 
@@ -588,6 +596,28 @@ def _print_eval(report, meantime_result) -> None:
                       f"({meantime_result.regwatch_correct}/{meantime_result.cases}), dateparser alone "
                       f"{_fmt(meantime_result.dateparser_accuracy)} "
                       f"({meantime_result.dateparser_correct}/{meantime_result.cases}); skipped: {skipped}")
+
+
+_SHORT_LABELS = {"relevance": "relevance", "companies": "company", "jurisdictions": "jurisdiction",
+                 "event_types": "type", "events": "event"}
+
+
+def _print_by_corpus(report) -> None:
+    from pipeline.evaluate.score import MEASURES
+
+    table = Table(title="F1 by corpus", caption="type: event type; event: (type, jurisdiction); dates: effective "
+                  "dates right / gold events with one")
+    table.add_column("corpus", no_wrap=True)
+    table.add_column("system", no_wrap=True)
+    for measure in MEASURES:
+        table.add_column(_SHORT_LABELS.get(measure, measure), justify="right")
+    table.add_column("dates", justify="right", no_wrap=True)
+    for corpus, (n, scores) in report.by_corpus().items():
+        for k, (name, s) in enumerate(scores.items()):
+            table.add_row(f"{corpus} ({n})" if k == 0 else "", name, *(_fmt(s.counts[m].f1) for m in MEASURES),
+                          f"{s.dates_found}/{s.dated_events}")
+        table.add_section()
+    console.print(table)
 
 
 def _print_item_errors(item_errors, test_items: int) -> None:

@@ -25,10 +25,23 @@ class EvalReport:
     split_counts: dict[str, int]
     scores: dict[str, Scores] = field(default_factory=dict)
     predictions: dict[str, list[dict]] = field(default_factory=dict)
+    items: list[GoldItem] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"split": self.split, "items": self.split_counts,
                 "systems": {name: s.as_dict() for name, s in self.scores.items()}}
+
+    def by_corpus(self) -> dict[str, tuple[int, dict[str, Scores]]]:
+        """Each corpus of the gold items (articles, briefs) scored on its own: corpus -> (items, system ->
+        scores). The pooled scores are micro-averaged, so the many briefs hide how the articles fare."""
+        out = {}
+        for corpus in sorted({item.corpus for item in self.items}):
+            chosen = [i for i, item in enumerate(self.items) if item.corpus == corpus]
+            out[corpus] = (len(chosen), {
+                name: score([self.items[i] for i in chosen], [predictions[i] for i in chosen])
+                for name, predictions in self.predictions.items()
+            })
+        return out
 
 
 def select(items: Sequence[GoldItem], split: str) -> list[GoldItem]:
@@ -53,7 +66,7 @@ def evaluate(
     items = select(load_gold(gold_files), split)
     inputs = resolve_inputs(items, corpus_dir)
     counts = {name: sum(1 for item in items if item.split == name) for name in SPLITS}
-    report = EvalReport(split, {**counts, "total": len(items)})
+    report = EvalReport(split, {**counts, "total": len(items)}, items=list(items))
     for name, run in (systems or default_systems(settings or Settings(), baselines)).items():
         predictions = []
         for done, prediction in enumerate(run(inputs), start=1):

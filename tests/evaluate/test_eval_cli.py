@@ -56,3 +56,22 @@ def test_malformed_gold_is_reported_by_line(tmp_path, corpus_dir):
     result = runner.invoke(app, ["eval", str(path), "--corpus", str(corpus_dir)])
     assert result.exit_code == 2
     assert f"{path}:1: relevant: required: true or false" in result.output
+
+
+def test_articles_and_briefs_are_also_scored_apart(tiny_gold, corpus_dir):
+    """The pooled scores are micro-averaged over every item; --by-corpus shows each corpus on its own, and
+    the two together add up to the pooled counts."""
+    result = runner.invoke(app, ["eval", str(tiny_gold), "--by-corpus", "--baselines", "--json",
+                                 "--corpus", str(corpus_dir)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    parts = report["by_corpus"]
+    assert {corpus: part["items"] for corpus, part in parts.items()} == {"articles": 1, "briefs": 3}
+    for system, pooled in report["systems"].items():
+        for measure in ("relevance", "jurisdictions", "events"):
+            for count in ("tp", "fp", "fn"):
+                assert sum(part["systems"][system][measure][count] for part in parts.values()) == \
+                    pooled[measure][count]
+    table = runner.invoke(app, ["eval", str(tiny_gold), "--by-corpus", "--corpus", str(corpus_dir)])
+    assert table.exit_code == 0, table.output
+    assert "F1 by corpus" in table.stdout and "articles (1)" in table.stdout and "briefs (3)" in table.stdout
