@@ -545,8 +545,9 @@ def eval_(
             payload = report.as_dict()
             if by_corpus:
                 payload["by_corpus"] = {
-                    corpus: {"items": n, "systems": {name: s.as_dict() for name, s in scores.items()}}
-                    for corpus, (n, scores) in report.by_corpus().items()
+                    corpus: {"items": next(iter(scores.values())).items,
+                             "systems": {name: s.as_dict() for name, s in scores.items()}}
+                    for corpus, scores in report.by_corpus().items()
                 }
             if meantime_result is not None:
                 payload["meantime"] = meantime_result.as_dict()
@@ -598,23 +599,20 @@ def _print_eval(report, meantime_result) -> None:
                       f"({meantime_result.dateparser_correct}/{meantime_result.cases}); skipped: {skipped}")
 
 
-_SHORT_LABELS = {"relevance": "relevance", "companies": "company", "jurisdictions": "jurisdiction",
-                 "event_types": "type", "events": "event"}
-
-
 def _print_by_corpus(report) -> None:
-    from pipeline.evaluate.score import MEASURES
+    from pipeline.evaluate.score import MEASURE_LABELS, MEASURES
 
+    labels = {**MEASURE_LABELS, "event_types": "type", "events": "event"}  # short headers for a narrow terminal
     table = Table(title="F1 by corpus", caption="type: event type; event: (type, jurisdiction); dates: effective "
                   "dates right / gold events with one")
     table.add_column("corpus", no_wrap=True)
     table.add_column("system", no_wrap=True)
     for measure in MEASURES:
-        table.add_column(_SHORT_LABELS.get(measure, measure), justify="right")
+        table.add_column(labels[measure], justify="right")
     table.add_column("dates", justify="right", no_wrap=True)
-    for corpus, (n, scores) in report.by_corpus().items():
+    for corpus, scores in report.by_corpus().items():
         for k, (name, s) in enumerate(scores.items()):
-            table.add_row(f"{corpus} ({n})" if k == 0 else "", name, *(_fmt(s.counts[m].f1) for m in MEASURES),
+            table.add_row(f"{corpus} ({s.items})" if k == 0 else "", name, *(_fmt(s.counts[m].f1) for m in MEASURES),
                           f"{s.dates_found}/{s.dated_events}")
         table.add_section()
     console.print(table)

@@ -240,12 +240,10 @@ class Blend:
                              "rebuild it: python -m pipeline.analyze.train")
 
     def __call__(self, inputs: list[float]) -> float:
-        *weights, bias = self.weights
-        return sigmoid(bias + sum(w * x for w, x in zip(weights, inputs, strict=True)))
+        return _logistic(self.weights, inputs)
 
     def relevance(self, inputs: list[float]) -> float:
-        *weights, bias = self.gate
-        return sigmoid(bias + sum(w * x for w, x in zip(weights, inputs, strict=True)))
+        return _logistic(self.gate, inputs)
 
     def to_json(self) -> dict:
         return {"inputs": list(BLEND_INPUTS), "gate_inputs": list(GATE_INPUTS), "weights": _rounded(self.weights),
@@ -380,6 +378,12 @@ class EventModel:
 
     def with_threshold(self, threshold: float, secondary: float | None = None) -> EventModel:
         return replace(self, threshold=threshold, secondary=self.secondary if secondary is None else secondary)
+
+
+def _logistic(weights: tuple[float, ...], inputs: list[float]) -> float:
+    """sigmoid(weights . inputs + bias), the bias last in ``weights``."""
+    *slopes, bias = weights
+    return sigmoid(bias + sum(w * x for w, x in zip(slopes, inputs, strict=True)))
 
 
 def _rounded(values) -> list[float]:

@@ -31,16 +31,14 @@ class EvalReport:
         return {"split": self.split, "items": self.split_counts,
                 "systems": {name: s.as_dict() for name, s in self.scores.items()}}
 
-    def by_corpus(self) -> dict[str, tuple[int, dict[str, Scores]]]:
-        """Each corpus of the gold items (articles, briefs) scored on its own: corpus -> (items, system ->
-        scores). The pooled scores are micro-averaged, so the many briefs hide how the articles fare."""
+    def by_corpus(self) -> dict[str, dict[str, Scores]]:
+        """Each corpus of the gold items (articles, briefs) scored on its own: corpus -> system -> scores. The
+        pooled scores are micro-averaged, so the many briefs hide how the articles fare."""
         out = {}
         for corpus in sorted({item.corpus for item in self.items}):
             chosen = [i for i, item in enumerate(self.items) if item.corpus == corpus]
-            out[corpus] = (len(chosen), {
-                name: score([self.items[i] for i in chosen], [predictions[i] for i in chosen])
-                for name, predictions in self.predictions.items()
-            })
+            out[corpus] = {name: score([self.items[i] for i in chosen], [predictions[i] for i in chosen])
+                           for name, predictions in self.predictions.items()}
         return out
 
 
