@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import threading
 from contextlib import ExitStack
@@ -38,6 +39,8 @@ sources_app = typer.Typer(help="Check the sources file.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 app.add_typer(db_app, name="db")
+queue_app = typer.Typer(help="The workers' task queue.", no_args_is_help=True)
+app.add_typer(queue_app, name="queue")
 alerts_app = typer.Typer(help="Watch rules and alert delivery (alerts.yaml).", no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
 
@@ -170,13 +173,20 @@ def _redact(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _build_crawler(store, stop: threading.Event, stack: ExitStack):
+def _build_crawler(store, stop: threading.Event, stack: ExitStack, *, shared_politeness: bool = False):
+    """The crawler of one process; ``shared_politeness``: per-host spacing held across every worker through
+    the store (pipeline.fetch.shared), for `regwatch worker`."""
     from pipeline.analyze import Analyzer
     from pipeline.crawl import Crawler
     from pipeline.fetch import Fetcher
 
     settings = _settings()
-    fetcher = stack.enter_context(Fetcher(settings, stop=stop))  # stop also cuts waits for a host slot
+    limiter = None
+    if shared_politeness:
+        from pipeline.fetch.shared import SharedHostLimiter
+
+        limiter = SharedHostLimiter(store.engine, settings.host_concurrency, settings.host_rate)
+    fetcher = stack.enter_context(Fetcher(settings, stop=stop, limiter=limiter))  # stop also cuts host waits
     return Crawler(settings, store, fetcher, Analyzer(settings), stop=stop)
 
 
@@ -471,6 +481,90 @@ def run(
 
 
 @app.command()
+def worker(
+    sources: Annotated[Path | None, typer.Option("--sources", help="Sources file (default sources.yaml).")] = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1,
+                                             help="Worker processes to run (analysis is CPU-bound: one per core)."
+                                             )] = 1,
+) -> None:
+    """Take tasks from the store's queue (polls, items, alerts, digests) until SIGINT/SIGTERM."""
+    _run_guarded(lambda: _worker(sources, concurrency))
+
+
+@app.command()
+def scheduler(
+    sources: Annotated[Path | None, typer.Option("--sources", help="Sources file (default sources.yaml).")] = None,
+) -> None:
+    """Queue due work for the workers; one of several schedulers leads (the others stand by)."""
+    _run_guarded(lambda: _scheduler(sources))
+
+
+def _worker(sources: Path | None, concurrency: int) -> None:
+    selected = _load_sources(sources)  # checked here, before any process starts
+    if concurrency == 1:
+        _worker_process(_settings().model_dump(), sources, _State.verbose)
+        return
+    import multiprocessing
+    import signal
+
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_worker_process, args=(_settings().model_dump(), sources, _State.verbose),
+                                 name=f"regwatch-worker-{n}") for n in range(concurrency)]
+    for process in processes:
+        process.start()
+    logger.info("%d worker processes for %d sources", concurrency, len(selected))
+
+    def forward(signum: int, _frame: object) -> None:
+        for process in processes:
+            if process.pid is not None and process.is_alive():
+                os.kill(process.pid, signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for process in processes:
+            process.join()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _worker_process(settings_values: dict, sources: Path | None, verbose: bool) -> None:
+    """One worker (in this process, or in a spawned one: then with the parent's settings and logging)."""
+    from pipeline.alerts import load_alerts
+    from pipeline.alerts.digest import send_digest
+    from pipeline.worker import Worker
+
+    if _State.settings is None:
+        _State.settings = Settings(**settings_values)
+        _setup_logging(verbose)
+    selected = _load_sources(sources)
+    stop = threading.Event()
+    with ExitStack() as stack:
+        store = _open_store()
+        stack.callback(store.close)
+        store.sync_sources(selected)
+        sender = _alert_sender(store, stop)
+        crawler = _build_crawler(store, stop, stack, shared_politeness=True)
+        digests = load_alerts(_settings().alerts_file).digests
+        Worker(_settings(), store, crawler, selected, stop=stop, sender=sender, digests=digests,
+               send_digest=send_digest).run_forever()
+
+
+def _scheduler(sources: Path | None) -> None:
+    from pipeline.alerts import load_alerts
+    from pipeline.leader import SchedulerRole
+
+    selected = _load_sources(sources)
+    alerts = load_alerts(_settings().alerts_file)
+    with ExitStack() as stack:
+        store = _open_store()
+        stack.callback(store.close)
+        logger.info("store: %s", _redact(_settings().resolved_database_url))
+        SchedulerRole(_settings(), store, selected, digests=alerts.digests,
+                      alerts=bool(alerts.rules or alerts.channels)).run_forever()
+
+
+@app.command()
 def analyze(
     input: Annotated[str, typer.Option("--input", "-i", help="JSON Lines file, or - for stdin.")] = "-",
     output: Annotated[str, typer.Option("--output", "-o", help="Output file, or - for stdout.")] = "-",
@@ -639,18 +733,24 @@ def _print_item_errors(item_errors, test_items: int) -> None:
 @app.command()
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    queue: Annotated[bool, typer.Option("--queue", help="With --json: the workers' queue instead of the sources.")
+                     ] = False,
 ) -> None:
-    """Health of every source: last success, failures, last error, next poll."""
+    """Health of every source (last success, failures, last error, next poll) and of the workers' queue (tasks by
+    state, workers seen in the last minute, the leading scheduler, throughput, dead tasks)."""
 
     def go() -> None:
+        from pipeline.store.queue import queue_report
+
         store = _open_store()
         try:
             states = store.source_states()
+            report = queue_report(store.engine)
         finally:
             store.close()
         rows = [_state_json(s) for s in states]
         if as_json:
-            sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+            sys.stdout.write(json.dumps(report if queue else rows, indent=2) + "\n")
             return
         table = Table(title="sources")
         for column in ("id", "last success", "failures", "last error", "next poll", "articles"):
@@ -659,6 +759,56 @@ def status(
             table.add_row(row["id"], row["last_success"] or "never", str(row["consecutive_failures"]),
                           Text(row["last_error"] or "", style="red"), row["next_poll"] or "", str(row["articles"]))
         console.print(table)
+        _print_queue(report)
+
+    _run_guarded(go)
+
+
+def _print_queue(report: dict) -> None:
+    tasks, recent = report["tasks"], report["last_5_minutes"]
+    if not any(tasks.values()) and not report["workers"]:
+        console.print("queue: empty, no worker seen (`regwatch run` works without one)")
+        return
+    console.print(f"queue: {tasks['queued']} queued, {tasks['running']} running, {tasks['done']} done, "
+                  + (f"[red]{tasks['dead']} dead[/red]" if tasks["dead"] else "0 dead"))
+    leader = report["leader"]
+    console.print("leader: " + (f"{leader['id']} (seen {leader['seconds_since_seen']:.0f}s ago)" if leader
+                                else "none"))
+    console.print(f"last 5 minutes: {recent['tasks_done']} tasks done ({recent['tasks_done'] / 5:.1f}/min), "
+                  f"{recent['items_done']} items ({recent['items_done'] / 300:.2f}/s)")
+    table = Table(title="workers seen in the last minute")
+    for column in ("id", "role", "host", "pid", "task in hand", "done", "seen"):
+        table.add_column(column)
+    for worker in report["workers"]:
+        role = worker["role"] + (" (leader)" if worker["leading"] else "")
+        table.add_row(worker["id"], role, worker["host"], str(worker["pid"]), worker["task"] or "",
+                      str(worker["done"]), f"{worker['seconds_since_seen']:.0f}s ago")
+    console.print(table)
+    if report["dead"]:
+        dead = Table(title="dead tasks (`regwatch queue retry` queues them again)")
+        for column in ("id", "task", "attempts", "last error"):
+            dead.add_column(column)
+        for task in report["dead"]:
+            dead.add_row(str(task["id"]), task["task"], str(task["attempts"]), Text(task["last_error"] or "",
+                                                                                     style="red"))
+        console.print(dead)
+
+
+@queue_app.command("retry")
+def queue_retry(
+    ids: Annotated[list[int] | None, typer.Argument(help="Dead task ids (default: every dead task).")] = None,
+) -> None:
+    """Queue dead tasks again, with fresh attempts."""
+
+    def go() -> None:
+        from pipeline.store.queue import TaskQueue
+
+        store = _open_store()
+        try:
+            requeued = TaskQueue(store.engine).requeue_dead(ids or None)
+        finally:
+            store.close()
+        console.print(f"{requeued} dead tasks queued again")
 
     _run_guarded(go)
 

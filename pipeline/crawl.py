@@ -193,7 +193,10 @@ class Crawler:
             finished += report.new + report.linked + report.failed
         return finished
 
-    def crawl_source(self, source: Source) -> SourceReport:
+    def crawl_source(self, source: Source, *, process: bool = True) -> SourceReport:
+        """Poll the source's feed, record its new items and (``process``) carry every unfinished item of the
+        source through; with ``process`` False the items are left ``discovered`` for workers to take
+        (``pipeline.worker``). The source's health and next poll are recorded either way."""
         started = time.monotonic()
         report = SourceReport(source.id)
         state = self.store.source_state(source.id)
@@ -213,7 +216,8 @@ class Crawler:
                     if discovery.feed.warning:
                         report.warnings.append(f"parse: {discovery.feed.warning}")
                     self._discover(source, discovery.result.url, discovery.feed.items, report)
-            self._process_pending(source, report)
+            if process:
+                self._process_pending(source, report)
         except (FetchError, ParseError) as exc:
             report.reason = str(exc)  # the caller reports it once, with the next retry time
             retry_after = getattr(exc, "retry_after", None)
@@ -249,7 +253,11 @@ class Crawler:
         logger.debug("[%s] %d items in the feed, %d new", source.id, len(entries), new)
 
     def _process_pending(self, source: Source, report: SourceReport) -> None:
-        pending = self.store.pending_items(source.id)
+        self.process_items(source, self.store.pending_items(source.id), report)
+
+    def process_items(self, source: Source, pending: list[ItemRow], report: SourceReport) -> None:
+        """Carry these items of ``source`` on from their recorded states (fetch, extract, analyse in batches,
+        index). An item the host put off, or not reached before ``stop``, stays in its state."""
         resumed = sum(1 for item in pending if item.state != "discovered" or item.attempts > 0)
         if resumed:
             report.resumed = resumed

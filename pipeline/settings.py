@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     )
     max_items_per_feed: int = Field(200, description="Newest items taken from one feed per pass.")
     analyze_batch_size: int = Field(16, description="Articles per spaCy batch.")
+    task_lease: float = Field(
+        60.0, gt=0, description="Seconds a worker's claim on a task lasts unless renewed (renewed every third).")
+    leader_check: float = Field(
+        1.0, gt=0, description="Seconds between a standby scheduler's attempts to take the lead, and between "
+        "the leader's checks that it still leads.")
     retry_after_failure: str = Field("5m", description="First retry delay for a failing source in `run`.")
     max_retry_interval: str = Field("6h", description="Ceiling of the retry delay for a failing source.")
     alerts_file: Path = Field(Path("alerts.yaml"), description="Watch rules and channels; missing means no alerts.")

@@ -98,9 +98,16 @@ def upgrade_db(url_or_engine: str | Engine, revision: str = "head") -> None:
             engine.dispose()
 
 
+#: Tables created by the migrations for a library that declares them itself (APScheduler's job store).
+LIBRARY_TABLES = {"apscheduler_jobs"}
+
+
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """Alembic filter: leave out the full-text objects, which exist only in the migrations."""
-    if type_ == "table" and name and name.startswith(FTS_TABLE_PREFIX):
+    """Alembic filter: leave out the full-text objects, which exist only in the migrations, and the tables
+    that belong to a library."""
+    if type_ == "table" and name and (name.startswith(FTS_TABLE_PREFIX) or name in LIBRARY_TABLES):
+        return False
+    if type_ == "index" and getattr(getattr(obj, "table", None), "name", None) in LIBRARY_TABLES:
         return False
     if type_ == "column":
         table = getattr(obj, "table", None)

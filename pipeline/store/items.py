@@ -233,6 +233,7 @@ class ItemStore:
         with self._write() as conn:  # type: ignore[attr-defined]
             current = conn.execute(
                 select(item_table.c.state, item_table.c.article_id).where(item_table.c.id == item_id)
+                .with_for_update()  # two workers finishing the same item (a lease taken over) write it once
             ).first()
             if current is not None and current.state == "indexed" and current.article_id is not None:
                 return Stored(int(current.article_id), False)

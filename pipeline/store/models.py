@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
@@ -388,3 +389,65 @@ class ApiToken(StoreModel, table=True):
     admin: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
     prefix: str = Field(sa_column=Column(String, nullable=False))
     created_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime, nullable=False))
+
+
+TASK_STATES = ("queued", "running", "done", "dead")
+LIVE_TASK_STATES = ("queued", "running")
+
+
+class Task(StoreModel, table=True):
+    """A unit of work for `regwatch worker` (pipeline.store.queue): poll a source, carry items through, deliver.
+
+    At most one task per (kind, key) is queued or running at a time (a partial unique index), so a task
+    enqueued twice, by two schedulers or a scheduler and a restart, exists once. A running task belongs to
+    ``lease_owner`` until ``lease_expires``; after that any worker may take it over.
+    """
+
+    __tablename__ = "task"
+    __table_args__ = (
+        Index("ix_task_state_run_after", "state", "run_after"),
+        Index("ix_task_finished_at", "finished_at"),
+        Index("uq_task_live_kind_key", "kind", "key", unique=True,
+              sqlite_where=text("state IN ('queued', 'running')"),
+              postgresql_where=text("state IN ('queued', 'running')")),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    kind: str = Field(sa_column=Column(String, nullable=False))
+    key: str = Field(sa_column=Column(String, nullable=False))
+    state: str = Field(sa_column=Column(String, nullable=False))
+    run_after: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    lease_owner: str | None = _string()
+    lease_expires: datetime | None = _when()
+    last_error: str | None = _text()
+    created_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(UTCDateTime, nullable=False))
+    finished_at: datetime | None = _when()
+
+
+class WorkerSeen(StoreModel, table=True):
+    """A `regwatch worker` or `regwatch scheduler` process, as it last reported itself (for `regwatch status`)."""
+
+    __tablename__ = "worker"
+
+    id: str = Field(sa_column=Column(String, primary_key=True))
+    role: str = Field(sa_column=Column(String, nullable=False))
+    host: str = Field(sa_column=Column(String, nullable=False))
+    pid: int = Field(sa_column=Column(Integer, nullable=False))
+    started_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    last_seen: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    is_leader: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    done: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    task: str | None = _string()
+
+
+class HostSlot(StoreModel, table=True):
+    """Per-host politeness shared by every worker (pipeline.fetch.shared): when the next request to a host may
+    start, and until when the host asked not to be contacted (Retry-After)."""
+
+    __tablename__ = "host_slot"
+
+    host: str = Field(sa_column=Column(String, primary_key=True))
+    next_start: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    deferred_until: datetime | None = _when()

@@ -48,7 +48,7 @@ def db_url(request, tmp_path) -> str:
             conn.execute(text(
                 "TRUNCATE digest_run, alert_attempt, alert_delivery, alert, page, item, article_band, event, entity, "
                 "article, "
-                "story, source, saved_search RESTART IDENTITY CASCADE"
+                "story, source, saved_search, task, worker, host_slot RESTART IDENTITY CASCADE"
             ))
     finally:
         store.close()

@@ -188,3 +188,30 @@ def test_upgrade_from_0001_gives_existing_articles_a_story_and_an_indexed_item(e
         assert store.item_counts() == {"indexed": 2}
         new = store.add_article(make_article(3, source_id="src", text="a new body " * 30), None)
         assert store.get_article(new)["story_id"] == 3  # the story sequence continues after the backfill
+
+
+def test_upgrade_from_0007_keeps_the_stored_work_and_adds_the_queue(empty_url, make_article):
+    """A store of the release before the work queue (0007), with articles and an unfinished item, upgraded."""
+    from pipeline.store.queue import TaskQueue, WorkerRegistry
+
+    upgrade_db(empty_url, "0007")
+    engine = make_engine(empty_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO source (id, name, url, kind, tags, active, created_at, "
+                              "consecutive_failures) VALUES ('src', 'S', 'https://e.org/f', 'feed', '[]', "
+                              "true, CURRENT_TIMESTAMP, 0)"))
+            conn.execute(text("INSERT INTO item (source_id, identity, state, attempts, discovered_at, updated_at) "
+                              "VALUES ('src', 'https://e.org/9', 'fetched', 1, CURRENT_TIMESTAMP, "
+                              "CURRENT_TIMESTAMP)"))
+        assert "task" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+    with Store.open(empty_url) as store:
+        assert _version(store.engine) == HEAD
+        article = store.add_article(make_article(1, source_id="src"), None)
+        assert store.get_article(article)["source_id"] == "src"
+        assert store.item_counts() == {"fetched": 1}  # the unfinished item waits to be resumed
+        queue = TaskQueue(store.engine)
+        assert queue.enqueue("item", "1") and not queue.enqueue("item", "1")
+        WorkerRegistry(store.engine).register("h:1", "worker", "h", 1)
