@@ -1,7 +1,10 @@
 """Scale-out benchmark: one backlog of real articles through 1 and 2 workers on PostgreSQL, and through
 `regwatch run` on SQLite, side by side in one run.
 
-    .venv/bin/python bench/scale.py [--n 2000] [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+    .venv/bin/python bench/scale.py [--n 2000] [--modes pg-1 pg-2 sqlite]
+
+PostgreSQL: the suite's server (``REGWATCH_TEST_PG_ADMIN_URL``, default postgres@127.0.0.1:5432), where each
+PostgreSQL mode creates a database of its own and drops it afterwards.
 
 The backlog: the first N texts of ``articles/dev.jsonl`` then ``briefs/dev.jsonl`` (as bench/analyze.py; never
 a holdout file), each served as an HTML page by a loopback site and listed in one of 20 RSS feeds (the sources,
@@ -21,14 +24,12 @@ second between the first and the last article indexed (the items' own timestamps
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from html import escape
 from pathlib import Path
 
@@ -38,10 +39,10 @@ sys.path.insert(0, str(REPO))
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from bench.analyze import DEFAULT_CORPUS, load_articles  # noqa: E402
+from tests.conftest import fresh_pg_database  # noqa: E402
 from tests.support.server import LoopbackServer, Route  # noqa: E402
 
 FEEDS = 20
-PG_ADMIN = os.environ.get("REGWATCH_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def page(title: str, body: str) -> bytes:
@@ -82,21 +83,6 @@ def _rfc822(value: str) -> str:
         return format_datetime(datetime.fromisoformat(value[:10]).replace(tzinfo=UTC))
     except ValueError:
         return ""
-
-
-@contextlib.contextmanager
-def pg_database():
-    import psycopg
-
-    name = f"regwatch_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run_mode(mode: str, db: str, sources: Path, n: int, work: Path) -> dict:
@@ -171,7 +157,7 @@ def main() -> None:
             if mode == "sqlite":
                 result = run_mode(mode, f"sqlite:///{work / 'sqlite' / 'regwatch.db'}", sources, args.n, work)
             else:
-                with pg_database() as db:
+                with fresh_pg_database() as db:
                     result = run_mode(mode, db, sources, args.n, work)
             results.append(result)
             print(f"{mode:7} {result['wall']:7.1f} s wall  {result['rate']:6.1f} articles/s  "

@@ -173,6 +173,16 @@ def _redact(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def _crawl_parts(stack: ExitStack, selected, stop: threading.Event, *, shared_politeness: bool = False):
+    """What a crawling process needs: the store (with the sources synced), the alert sender (None without
+    alerts) and the crawler; closed with ``stack``."""
+    store = _open_store()
+    stack.callback(store.close)
+    store.sync_sources(selected)
+    sender = _alert_sender(store, stop)
+    return store, sender, _build_crawler(store, stop, stack, shared_politeness=shared_politeness)
+
+
 def _build_crawler(store, stop: threading.Event, stack: ExitStack, *, shared_politeness: bool = False):
     """The crawler of one process; ``shared_politeness``: per-host spacing held across every worker through
     the store (pipeline.fetch.shared), for `regwatch worker`."""
@@ -206,11 +216,7 @@ def crawl(
         selected = _load_sources(sources, source)
         stop = threading.Event()
         with ExitStack() as stack:
-            store = _open_store()
-            stack.callback(store.close)
-            store.sync_sources(selected)
-            sender = _alert_sender(store, stop)
-            crawler = _build_crawler(store, stop, stack)
+            store, sender, crawler = _crawl_parts(stack, selected, stop)
             crawler.resume(selected)  # items a killed or stopped pass left unfinished, first
             progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                 TimeElapsedColumn(), console=err_console, transient=True, disable=as_json)
@@ -262,11 +268,7 @@ def _run(sources: Path | None, only: list[str] | None = None) -> None:
     selected = _load_sources(sources, only)
     stop = threading.Event()
     with ExitStack() as stack:
-        store = _open_store()
-        stack.callback(store.close)
-        store.sync_sources(selected)
-        sender = _alert_sender(store, stop)
-        crawler = _build_crawler(store, stop, stack)
+        store, sender, crawler = _crawl_parts(stack, selected, stop)
         logger.info("store: %s", _redact(_settings().resolved_database_url))
         from pipeline.alerts import load_alerts
 
@@ -540,11 +542,7 @@ def _worker_process(settings_values: dict, sources: Path | None, verbose: bool) 
     selected = _load_sources(sources)
     stop = threading.Event()
     with ExitStack() as stack:
-        store = _open_store()
-        stack.callback(store.close)
-        store.sync_sources(selected)
-        sender = _alert_sender(store, stop)
-        crawler = _build_crawler(store, stop, stack, shared_politeness=True)
+        store, sender, crawler = _crawl_parts(stack, selected, stop, shared_politeness=True)
         digests = load_alerts(_settings().alerts_file).digests
         Worker(_settings(), store, crawler, selected, stop=stop, sender=sender, digests=digests,
                send_digest=send_digest).run_forever()

@@ -15,7 +15,8 @@ The leader runs APScheduler with its jobs in the database (``SQLAlchemyJobStore`
 - ``resume``: every minute, an ``item`` task for each unfinished item that has none (after a crash, or for
   a store crawled by an older release);
 - ``alerts``: every 30 seconds, one ``alerts`` task (with alert rules or channels configured);
-- ``digest:<name>``: at each digest's local time, a ``digest`` task.
+- ``digest:<name>``: at each digest's local time, a ``digest`` task;
+- ``tidy``: every hour, finished tasks older than a week and processes unseen for a day are forgotten.
 
 Queueing is idempotent (one queued or running task per kind and key), so nothing is queued twice, even when
 two schedulers briefly both believe they lead.
@@ -29,7 +30,7 @@ import os
 import signal
 import socket
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,9 @@ logger = logging.getLogger(__name__)
 LOCK_KEY = 0x7265677761746368
 ALERT_INTERVAL = 30
 RESUME_INTERVAL = 60
+TIDY_INTERVAL = 3600
+KEEP_DONE = timedelta(days=7)
+FORGET_UNSEEN = timedelta(days=1)
 
 
 class PostgresLock:
@@ -153,6 +157,15 @@ def queue_pending_items() -> None:
         enqueue_pending(_active.store, _active.queue, list(_active.sources))
 
 
+def tidy() -> None:
+    """Forget finished tasks after a week and processes unseen for a day (dead tasks stay until retried)."""
+    if _active is not None:
+        done = _active.queue.purge_done(KEEP_DONE)
+        gone = _active.registry.forget_unseen(FORGET_UNSEEN)
+        if done or gone:
+            logger.info("tidied: %d finished tasks, %d processes not seen for a day", done, gone)
+
+
 def queue_alerts() -> None:
     if _active is not None:
         _active.queue.enqueue(ALERTS, "outbox")
@@ -243,6 +256,7 @@ class SchedulerRole:
         jobs: list[tuple[str, Any, Any, list[str]]] = [
             ("polls", queue_due_polls, IntervalTrigger(seconds=self.settings.leader_check, timezone=UTC), []),
             ("resume", queue_pending_items, IntervalTrigger(seconds=RESUME_INTERVAL, timezone=UTC), []),
+            ("tidy", tidy, IntervalTrigger(seconds=TIDY_INTERVAL, timezone=UTC), []),
         ]
         if self.alerts:
             jobs.append(("alerts", queue_alerts, IntervalTrigger(seconds=ALERT_INTERVAL, timezone=UTC), []))

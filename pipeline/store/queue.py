@@ -299,6 +299,12 @@ class WorkerRegistry:
         with _Transaction(self._writer) as conn:
             conn.execute(delete(worker_table).where(worker_table.c.id == worker_id))
 
+    def forget_unseen(self, older_than: timedelta) -> int:
+        """Delete the rows of processes not seen for ``older_than`` (killed ones never sign off)."""
+        cutoff = self._clock() - older_than
+        with _Transaction(self._writer) as conn:
+            return int(conn.execute(delete(worker_table).where(worker_table.c.last_seen < cutoff)).rowcount or 0)
+
     def seen_since(self, moment: datetime) -> list[dict[str, Any]]:
         with _Transaction(self.engine) as conn:
             rows = conn.execute(select(worker_table).where(worker_table.c.last_seen >= moment)

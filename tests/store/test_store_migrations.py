@@ -168,14 +168,18 @@ def test_downgrade_to_base_removes_everything(tmp_path):
         engine.dispose()
 
 
+def _insert_source(conn) -> None:
+    """Source ``src``, as the schema of 0001 to 0007 has it."""
+    conn.execute(text("INSERT INTO source (id, name, url, kind, tags, active, created_at, consecutive_failures) "
+                      "VALUES ('src', 'S', 'https://e.org/f', 'feed', '[]', true, CURRENT_TIMESTAMP, 0)"))
+
+
 def test_upgrade_from_0001_gives_existing_articles_a_story_and_an_indexed_item(empty_url, make_article):
     upgrade_db(empty_url, "0001")
     engine = make_engine(empty_url)
     try:
         with engine.begin() as conn:
-            conn.execute(text("INSERT INTO source (id, name, url, kind, tags, active, created_at, "
-                              "consecutive_failures) VALUES ('src', 'S', 'https://e.org/f', 'feed', '[]', "
-                              "true, CURRENT_TIMESTAMP, 0)"))
+            _insert_source(conn)
             for n in (1, 2):
                 conn.execute(text("INSERT INTO article (source_id, url, canonical_url, guid, title, fetched_at, "
                                   "text, text_origin) VALUES ('src', :u, :u, :g, 'T', CURRENT_TIMESTAMP, 'body', "
@@ -198,9 +202,7 @@ def test_upgrade_from_0007_keeps_the_stored_work_and_adds_the_queue(empty_url, m
     engine = make_engine(empty_url)
     try:
         with engine.begin() as conn:
-            conn.execute(text("INSERT INTO source (id, name, url, kind, tags, active, created_at, "
-                              "consecutive_failures) VALUES ('src', 'S', 'https://e.org/f', 'feed', '[]', "
-                              "true, CURRENT_TIMESTAMP, 0)"))
+            _insert_source(conn)
             conn.execute(text("INSERT INTO item (source_id, identity, state, attempts, discovered_at, updated_at) "
                               "VALUES ('src', 'https://e.org/9', 'fetched', 1, CURRENT_TIMESTAMP, "
                               "CURRENT_TIMESTAMP)"))

@@ -200,3 +200,12 @@ def test_registry_knows_who_is_alive_and_who_leads(engine, clock):
     assert [(w["id"], w["task"], w["done"]) for w in seen] == [("host-b:3", "item:9", 4)]
     registry.leave("host-b:3")
     assert registry.seen_since(clock.now - timedelta(minutes=5))[-1]["id"] != "host-b:3"
+
+
+def test_processes_unseen_for_long_are_forgotten(engine, clock):
+    registry = WorkerRegistry(engine, clock=clock)
+    registry.register("killed:1", "worker", "h", 1)
+    clock.advance(3 * 3600)
+    registry.register("alive:2", "worker", "h", 2)
+    assert registry.forget_unseen(timedelta(hours=1)) == 1
+    assert [w["id"] for w in registry.seen_since(clock.now - timedelta(days=1))] == ["alive:2"]
