@@ -186,12 +186,11 @@ class Worker:
         if source is None:
             raise LookupError(f"source {task.key!r} is not in this worker's sources file")
         report = self.crawler.crawl_source(source, process=False)
+        queued = self.queue.enqueue_many(ITEM, [str(item.id) for item in self.store.pending_items(source.id)])
         if report.ok:
-            logger.info("[%s] %d items, %d new", source.id, report.seen, len(self.store.pending_items(source.id)))
+            logger.info("[%s] %d items in the feed, %d item tasks queued", source.id, report.seen, queued)
         else:  # recorded on the source, with its back-off: the scheduler polls again at next_poll
             logger.warning("[%s] %s", source.id, report.reason)
-        queued = self.queue.enqueue_many(ITEM, [str(item.id) for item in self.store.pending_items(source.id)])
-        logger.debug("[%s] %d item tasks queued", source.id, queued)
 
     def _digest(self, task: QueuedTask) -> None:
         digest = self.digests.get(task.key)
@@ -201,15 +200,18 @@ class Worker:
 
     def _items(self, tasks: list[QueuedTask]) -> None:
         by_source: dict[str, list[tuple[QueuedTask, ItemRow]]] = defaultdict(list)
+        items = self.store.get_items(int(task.key) for task in tasks if task.key.isdigit())
+        settled: list[QueuedTask] = []
         for task in tasks:
-            item = self.store.get_item(int(task.key)) if task.key.isdigit() else None
+            item = items.get(int(task.key)) if task.key.isdigit() else None
             if item is None or item.state in FINAL_STATES:
-                self._finished(task)  # gone, or finished by a worker whose lease had expired
+                settled.append(task)  # gone, or finished by a worker whose lease had expired
                 continue
             if item.source_id not in self.sources:
                 self._fail(task, f"item {task.key}: source {item.source_id!r} is not in this worker's sources file")
                 continue
             by_source[item.source_id].append((task, item))
+        self._finished(*settled)
         for source_id, pairs in by_source.items():
             source = self.sources[source_id]
             report = SourceReport(source_id)
@@ -223,11 +225,12 @@ class Worker:
             if report.new or report.linked:
                 logger.info("[%s] %d new, %d linked, %d failed", source_id, report.new, report.linked,
                             report.failed)
+            states = self.store.item_states(item.id for _, item in pairs)
+            self._finished(*(task for task, item in pairs if states.get(item.id, "failed") in FINAL_STATES))
             for task, item in pairs:
-                now = self.store.get_item(item.id)
-                if now is None or now.state in FINAL_STATES:
-                    self._finished(task)
-                elif self.stop.is_set():
+                if states.get(item.id, "failed") in FINAL_STATES:
+                    continue
+                if self.stop.is_set():
                     self._let_go(task.id)
                     self.queue.release(self.id, task.id)
                 else:  # put off by its host (politeness, Retry-After): not a failure of the item
@@ -242,12 +245,17 @@ class Worker:
         with self._lock:
             self._in_hand.discard(task_id)
 
-    def _finished(self, task: QueuedTask) -> None:
-        self._let_go(task.id)
-        if self.queue.complete(self.id, task.id):
-            self.done += 1
-        else:
-            logger.info("%s: finished, but another worker had taken it over", task.label)
+    def _finished(self, *tasks: QueuedTask) -> None:
+        """Mark these tasks done, in one transaction."""
+        if not tasks:
+            return
+        for task in tasks:
+            self._let_go(task.id)
+        completed = self.queue.complete_many(self.id, [task.id for task in tasks])
+        self.done += len(completed)
+        for task in tasks:
+            if task.id not in completed:
+                logger.info("%s: finished, but another worker had taken it over", task.label)
 
 
 def enqueue_pending(store: Store, queue: TaskQueue, source_ids: list[str]) -> int:

@@ -38,6 +38,7 @@ class SharedHostLimiter(HostLimiter):
         super().__init__(concurrency, rate, max_wait=max_wait)
         self._writer = engine.execution_options(**{WRITE: True})
         self._wall = wall
+        self._known: set[str] = set()  # hosts whose row exists
 
     def acquire(self, host: str, *, rate: float | None = None, concurrency: int | None = None,
                 stop: threading.Event | None = None) -> float:
@@ -70,7 +71,10 @@ class SharedHostLimiter(HostLimiter):
         now = self._wall()
         with self._writer.begin() as conn:
             row = conn.execute(select(slot_table.c.next_start, slot_table.c.deferred_until)
-                               .where(slot_table.c.host == host).with_for_update()).one()
+                               .where(slot_table.c.host == host).with_for_update()).first()
+            if row is None:  # the row went (a store emptied by hand): start it again
+                conn.execute(slot_table.insert().values(host=host, next_start=_at(now + spacing)))
+                return now
             deferred = row.deferred_until.timestamp() if row.deferred_until is not None else 0.0
             if deferred - now > self.max_wait:
                 raise HostDeferred(host, deferred - now)
@@ -80,14 +84,17 @@ class SharedHostLimiter(HostLimiter):
         return start
 
     def _ensure(self, host: str) -> None:
+        if host in self._known:
+            return
         with self._writer.begin() as conn:
-            if conn.execute(select(slot_table.c.host).where(slot_table.c.host == host)).first() is not None:
-                return
-        try:
-            with self._writer.begin() as conn:
-                conn.execute(slot_table.insert().values(host=host, next_start=_at(0.0), deferred_until=None))
-        except IntegrityError:
-            pass  # another worker added it first
+            exists = conn.execute(select(slot_table.c.host).where(slot_table.c.host == host)).first() is not None
+        if not exists:
+            try:
+                with self._writer.begin() as conn:
+                    conn.execute(slot_table.insert().values(host=host, next_start=_at(0.0), deferred_until=None))
+            except IntegrityError:
+                pass  # another worker added it first
+        self._known.add(host)
 
 
 def _at(seconds: float) -> datetime:

@@ -150,6 +150,24 @@ class ItemStore:
             row = conn.execute(select(item_table).where(item_table.c.id == item_id)).mappings().first()
         return _item_row(row) if row else None
 
+    def get_items(self, item_ids: Iterable[int]) -> dict[int, ItemRow]:
+        """Several items in one query, by id (missing ids are left out)."""
+        ids = list(item_ids)
+        if not ids:
+            return {}
+        with self._read() as conn:  # type: ignore[attr-defined]
+            rows = conn.execute(select(item_table).where(item_table.c.id.in_(ids))).mappings().all()
+        return {int(row["id"]): _item_row(row) for row in rows}
+
+    def item_states(self, item_ids: Iterable[int]) -> dict[int, str]:
+        """The state of each of these items, in one query."""
+        ids = list(item_ids)
+        if not ids:
+            return {}
+        with self._read() as conn:  # type: ignore[attr-defined]
+            return {int(i): str(state) for i, state in conn.execute(
+                select(item_table.c.id, item_table.c.state).where(item_table.c.id.in_(ids)))}
+
     def item_counts(self, source_id: str | None = None) -> dict[str, int]:
         """How many items are in each state."""
         statement = select(item_table.c.state, func.count()).group_by(item_table.c.state)

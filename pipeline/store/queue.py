@@ -110,8 +110,23 @@ class TaskQueue:
         return True
 
     def enqueue_many(self, kind: str, keys: Iterable[str]) -> int:
-        """``enqueue`` for each key; returns how many were queued now."""
-        return sum(self.enqueue(kind, key) for key in keys)
+        """``enqueue`` for each key, in one transaction; returns how many were queued now."""
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return 0
+        now = self._clock()
+        try:
+            with _Transaction(self._writer) as conn:
+                live = set(conn.execute(select(task_table.c.key).where(
+                    task_table.c.kind == kind, task_table.c.key.in_(wanted),
+                    task_table.c.state.in_(LIVE_TASK_STATES))).scalars())
+                rows = [{"kind": kind, "key": key, "state": "queued", "run_after": now, "attempts": 0,
+                         "created_at": now, "updated_at": now} for key in wanted if key not in live]
+                if rows:
+                    conn.execute(task_table.insert(), rows)
+                return len(rows)
+        except IntegrityError:  # another process queued some of them meanwhile: one by one
+            return sum(self.enqueue(kind, key) for key in wanted)
 
     # -- consuming -----------------------------------------------------------------------------
 
@@ -166,9 +181,22 @@ class TaskQueue:
 
     def complete(self, owner: str, task_id: int) -> bool:
         """``done``; False when ``owner`` no longer holds the task."""
+        return task_id in self.complete_many(owner, [task_id])
+
+    def complete_many(self, owner: str, task_ids: Iterable[int]) -> set[int]:
+        """``done`` for each of these tasks ``owner`` still holds, in one transaction; returns their ids."""
+        ids = list(task_ids)
+        if not ids:
+            return set()
         now = self._clock()
-        return self._change(owner, task_id, state="done", lease_owner=None, lease_expires=None, last_error=None,
-                            updated_at=now, finished_at=now)
+        with _Transaction(self._writer) as conn:
+            return set(conn.execute(
+                update(task_table)
+                .where(task_table.c.id.in_(ids), task_table.c.state == "running", task_table.c.lease_owner == owner)
+                .values(state="done", lease_owner=None, lease_expires=None, last_error=None, updated_at=now,
+                        finished_at=now)
+                .returning(task_table.c.id)
+            ).scalars())
 
     def fail(self, owner: str, task_id: int, error: str, *, retry_in: float | None = None,
              count: bool = True) -> str | None:
@@ -250,15 +278,6 @@ class TaskQueue:
         with _Transaction(self._writer) as conn:
             return int(conn.execute(delete(task_table).where(
                 task_table.c.state == "done", task_table.c.finished_at < cutoff)).rowcount or 0)
-
-    def _change(self, owner: str, task_id: int, **values: Any) -> bool:
-        with _Transaction(self._writer) as conn:
-            changed = conn.execute(
-                update(task_table)
-                .where(task_table.c.id == task_id, task_table.c.state == "running", task_table.c.lease_owner == owner)
-                .values(**values)
-            ).rowcount
-        return bool(changed)
 
 
 class WorkerRegistry:

@@ -209,3 +209,13 @@ def test_processes_unseen_for_long_are_forgotten(engine, clock):
     registry.register("alive:2", "worker", "h", 2)
     assert registry.forget_unseen(timedelta(hours=1)) == 1
     assert [w["id"] for w in registry.seen_since(clock.now - timedelta(days=1))] == ["alive:2"]
+
+
+def test_enqueue_many_skips_the_live_ones_and_repeats(queue):
+    queue.enqueue("item", "1")
+    assert queue.enqueue_many("item", ["1", "2", "2", "3"]) == 2
+    assert queue.enqueue_many("item", ["3"]) == 0
+    assert sorted(t.key for t in queue.tasks(kind="item")) == ["1", "2", "3"]
+    claimed = queue.claim("w1", limit=3)
+    assert queue.complete_many("w1", [t.id for t in claimed]) == {t.id for t in claimed}
+    assert queue.complete_many("w2", [claimed[0].id]) == set()  # done already: nothing to finish twice
