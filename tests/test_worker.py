@@ -121,3 +121,31 @@ def test_the_scheduler_leads_queues_due_polls_once_and_a_second_one_stands_by(en
     finally:
         first._stand_down()
         second._stand_down()
+
+
+def test_alert_and_digest_tasks_deliver_through_the_worker(env):
+    settings, store, site, worker, source = env
+
+    class Sender:
+        passes = 0
+
+        def send_due(self):
+            Sender.passes += 1
+
+    sent = []
+
+    class Digest:
+        name = "morning"
+
+    worker.sender = Sender()
+    worker.digests = {"morning": Digest()}
+    worker._send_digest = lambda store_, digest, settings_: sent.append(digest.name)
+    worker.queue.enqueue("alerts", "outbox")
+    worker.queue.enqueue("digest", "morning")
+    worker.queue.enqueue("digest", "evening")  # not in this worker's alerts file
+    assert drain(worker) == 3
+    assert Sender.passes == 1 and sent == ["morning"]
+    counts = worker.queue.counts()
+    assert counts["done"] == 2 and counts["queued"] == 1  # the unknown digest waits for its retry
+    [failed] = worker.queue.tasks(kind="digest", state="queued")
+    assert failed.key == "evening" and "is not in this worker's alerts file" in failed.last_error
