@@ -44,7 +44,7 @@ from pipeline.settings import Settings
 from pipeline.sources import Source
 from pipeline.store import Store
 from pipeline.store.queue import TaskQueue, WorkerRegistry
-from pipeline.worker import ALERTS, DIGEST, POLL, due_sources, enqueue_pending, worker_id
+from pipeline.tasks import ALERTS, DIGEST, POLL, due_sources, enqueue_pending, worker_id
 
 logger = logging.getLogger(__name__)
 

@@ -22,11 +22,8 @@ import os
 import signal
 import socket
 import threading
-import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime
 
 from pipeline.crawl import Crawler, SourceReport
 from pipeline.settings import Settings
@@ -35,23 +32,14 @@ from pipeline.store import Store
 from pipeline.store.items import ItemRow
 from pipeline.store.models import FINAL_STATES
 from pipeline.store.queue import QueuedTask, TaskQueue, WorkerRegistry
+from pipeline.tasks import ALERTS, DIGEST, ITEM, POLL, worker_id
 
 logger = logging.getLogger(__name__)
 
-POLL = "poll"
-ITEM = "item"
-ALERTS = "alerts"
-DIGEST = "digest"
-KINDS = (POLL, ITEM, ALERTS, DIGEST)
 #: Seconds an item put off by its host (politeness, Retry-After) waits before another try.
 DEFERRED_RETRY = 5.0
 #: Seconds an idle worker sleeps between looks at the queue.
 IDLE_SLEEP = 0.5
-
-
-def worker_id(role: str) -> str:
-    """``host:pid:random``: unique across machines and restarts."""
-    return f"{socket.gethostname()}:{os.getpid()}:{role}:{uuid.uuid4().hex[:6]}"
 
 
 class Worker:
@@ -257,31 +245,3 @@ class Worker:
             if task.id not in completed:
                 logger.info("%s: finished, but another worker had taken it over", task.label)
 
-
-def enqueue_pending(store: Store, queue: TaskQueue, source_ids: list[str]) -> int:
-    """Queue an item task for every unfinished item of these sources (after a crash, or for a new worker
-    fleet on an old store); returns how many were queued now."""
-    return sum(queue.enqueue_many(ITEM, [str(item.id) for item in store.pending_items(source_id)])
-               for source_id in source_ids)
-
-
-def due_sources(store: Store, sources: list[Source], now: datetime) -> list[Source]:
-    """Sources whose next poll has come (or that were never polled)."""
-    states = {state.id: state for state in store.source_states()}
-    due = []
-    for source in sources:
-        state = states.get(source.id)
-        if state is None or state.next_poll is None or state.next_poll <= now:
-            due.append(source)
-    return due
-
-
-def wait_idle(queue: TaskQueue, timeout: float, *, poll: float = 0.2) -> bool:
-    """Wait until no task is queued or running; True when the queue drained in time (tests, benchmarks)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        counts = queue.counts()
-        if counts["queued"] == 0 and counts["running"] == 0:
-            return True
-        time.sleep(poll)
-    return False

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from pipeline.store import upgrade_db
 from tests.support.server import LoopbackServer, Route
 
 pytestmark = pytest.mark.postgres
@@ -82,14 +83,13 @@ class Site:
         return path
 
 
-def _env(db: str, tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The processes' settings, with the store's schema created (`regwatch db upgrade`)."""
-    env = dict(os.environ, REGWATCH_DATABASE_URL=db, REGWATCH_DATA_DIR=str(tmp_path / "data"),
-               REGWATCH_TASK_LEASE=str(LEASE), REGWATCH_LEADER_CHECK="0.3",
-               REGWATCH_ALERTS_FILE=str(tmp_path / "none.yaml"), PYTHONUNBUFFERED="1", COLUMNS="200", **extra)
-    subprocess.run([sys.executable, "-m", "pipeline.cli", "db", "upgrade"], cwd=REPO, env=env, check=True,
-                   capture_output=True)
-    return env
+def _env(db: str, tmp_path: Path, *, upgrade: bool = True, **extra: str) -> dict[str, str]:
+    """The processes' settings; ``upgrade``: with the store's schema created first."""
+    if upgrade:
+        upgrade_db(db)
+    return dict(os.environ, REGWATCH_DATABASE_URL=db, REGWATCH_DATA_DIR=str(tmp_path / "data"),
+                REGWATCH_TASK_LEASE=str(LEASE), REGWATCH_LEADER_CHECK="0.3",
+                REGWATCH_ALERTS_FILE=str(tmp_path / "none.yaml"), PYTHONUNBUFFERED="1", COLUMNS="200", **extra)
 
 
 def _start(role: str, sources: Path, env: dict[str, str], log: Path, *extra: str) -> subprocess.Popen:
@@ -241,7 +241,7 @@ def test_readme_example_runs(tmp_path, pg_database_factory):
     with LoopbackServer() as server, pg_database_factory() as db:
         site = Site(server, slow_delay=0.05)
         sources = site.sources_file(tmp_path)
-        env = _env(db, tmp_path, REGWATCH_HOST_RATE="4", REGWATCH_HOST_CONCURRENCY="4")
+        env = _env(db, tmp_path, upgrade=False, REGWATCH_HOST_RATE="4", REGWATCH_HOST_CONCURRENCY="4")
 
         def argv(command: list[str]) -> list[str]:
             return [sys.executable, "-m", "pipeline.cli", *[str(sources) if a == "sources.yaml" else a
