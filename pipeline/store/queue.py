@@ -97,20 +97,11 @@ class TaskQueue:
 
     def enqueue(self, kind: str, key: str, *, run_after: datetime | None = None) -> bool:
         """Queue a task unless one of the same kind and key is queued or running; True when queued now."""
-        now = self._clock()
-        row = {"kind": kind, "key": key, "state": "queued", "run_after": run_after or now, "attempts": 0,
-               "created_at": now, "updated_at": now}
-        try:
-            with _Transaction(self._writer) as conn:
-                if _live(conn, kind, key):
-                    return False
-                conn.execute(task_table.insert().values(**row))
-        except IntegrityError:  # another process queued it between our look and our insert
-            return False
-        return True
+        return self.enqueue_many(kind, [key], run_after=run_after) == 1
 
-    def enqueue_many(self, kind: str, keys: Iterable[str]) -> int:
-        """``enqueue`` for each key, in one transaction; returns how many were queued now."""
+    def enqueue_many(self, kind: str, keys: Iterable[str], *, run_after: datetime | None = None) -> int:
+        """Queue a task for each key that has no queued or running one, in one transaction; returns how many
+        were queued now."""
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return 0
@@ -120,13 +111,15 @@ class TaskQueue:
                 live = set(conn.execute(select(task_table.c.key).where(
                     task_table.c.kind == kind, task_table.c.key.in_(wanted),
                     task_table.c.state.in_(LIVE_TASK_STATES))).scalars())
-                rows = [{"kind": kind, "key": key, "state": "queued", "run_after": now, "attempts": 0,
+                rows = [{"kind": kind, "key": key, "state": "queued", "run_after": run_after or now, "attempts": 0,
                          "created_at": now, "updated_at": now} for key in wanted if key not in live]
                 if rows:
                     conn.execute(task_table.insert(), rows)
                 return len(rows)
-        except IntegrityError:  # another process queued some of them meanwhile: one by one
-            return sum(self.enqueue(kind, key) for key in wanted)
+        except IntegrityError:  # another process queued some of them between our look and our insert
+            if len(wanted) == 1:
+                return 0
+            return sum(self.enqueue_many(kind, [key], run_after=run_after) for key in wanted)
 
     # -- consuming -----------------------------------------------------------------------------
 
